@@ -1,0 +1,30 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { CLIENT_TYPES, type ClientType } from './account.types.js';
+
+export class CreateAccountDto {
+  @IsString()
+  @Length(1, 200)
+  @Matches(/\S/, { message: 'name must not be blank' })
+  name!: string;
+}
+
+export class CreateClientDto {
+  @IsIn(CLIENT_TYPES as unknown as string[], { message: `type must be one of ${CLIENT_TYPES.join(', ')}` })
+  type!: ClientType;
+}
+
+export class PageQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { ApiError } from '../common/api-error.js';
+import { PUBSUB, type PubSub, type Unsubscribe } from '../infrastructure/pubsub/pubsub.port.js';
+import {
+  type AccountDocument,
+  CLIENT_TYPES,
+  type ClientDocument,
+  type ClientType,
+  type Principal,
+} from './account.types.js';
+import { AccountsRepository } from './accounts.repository.js';
+import { hashSecret, newClientSecret, sameHash } from './credentials.js';
+import { RootKeyService } from './root-key.service.js';
+
+export interface IssuedClient {
+  clientId: string;
+  clientSecret: string;
+  type: ClientType;
+}
+
+export interface AccountView {
+  id: string;
+  name: string;
+  createdAt: string;
+  clients: { clientId: string; type: ClientType; createdAt: string }[];
+}
+
+const REVOKED_CHANNEL = 'auth.client-revoked';
+
+/**
+ * Accounts (tenants) and their API clients. Authentication runs on every request, so resolved
+ * clients are cached by secret hash; a revocation evicts the entry here and, over pub/sub, on
+ * every other replica, so a revoked secret stops working at once.
+ */
+@Injectable()
+export class AccountsService implements OnModuleInit, OnModuleDestroy {
+  private readonly cache = new LRUCache<string, Principal & { kind: 'client' }>({ max: 10_000, ttl: 60_000 });
+  private unsubscribe: Unsubscribe | null = null;
+
+  constructor(
+    private readonly repository: AccountsRepository,
+    private readonly rootKey: RootKeyService,
+    @Inject(PUBSUB) private readonly pubsub: PubSub,
+  ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.pubsub.subscribe(REVOKED_CHANNEL, (message) => {
+      const { secretHash } = message as { secretHash: string };
+      this.cache.delete(secretHash);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+
+  async createAccount(name: string): Promise<{ id: string; name: string; clients: Record<ClientType, IssuedClient> }> {
+    const account: AccountDocument = { _id: randomUUID(), name, createdAt: new Date().toISOString() };
+    await this.repository.insertAccount(account);
+    const clients = {} as Record<ClientType, IssuedClient>;
+    for (const type of CLIENT_TYPES) clients[type] = await this.issueClient(account._id, type);
+    return { id: account._id, name: account.name, clients };
+  }
+
+  async listAccounts(skip: number, limit: number): Promise<{ accounts: AccountView[]; total: number }> {
+    const [accounts, total] = await Promise.all([
+      this.repository.listAccounts(skip, limit),
+      this.repository.countAccounts(),
+    ]);
+    const clients = await this.repository.listClients(accounts.map((a) => a._id));
+    return { accounts: accounts.map((a) => toView(a, clients)), total };
+  }
+
+  async getAccount(accountId: string): Promise<AccountView> {
+    const account = await this.repository.findAccount(accountId);
+    if (!account) throw ApiError.notFound('account');
+    return toView(account, await this.repository.listClients([accountId]));
+  }
+
+  async addClient(accountId: string, type: ClientType): Promise<IssuedClient> {
+    if (!(await this.repository.findAccount(accountId))) throw ApiError.notFound('account');
+    return this.issueClient(accountId, type);
+  }
+
+  async revokeClient(accountId: string, clientId: string): Promise<void> {
+    const client = await this.repository.findClient(clientId);
+    if (!client || client.accountId !== accountId) throw ApiError.notFound('client');
+    await this.repository.deleteClient(accountId, clientId);
+    this.cache.delete(client.secretHash);
+    await this.pubsub.publish(REVOKED_CHANNEL, { secretHash: client.secretHash });
+  }
+
+  /** Resolves `Authorization: Bearer <secret>`: the root key or a client secret. */
+  async authenticateSecret(secret: string): Promise<Principal | null> {
+    if (this.rootKey.matches(secret)) return { kind: 'root' };
+    const secretHash = hashSecret(secret);
+    const cached = this.cache.get(secretHash);
+    if (cached) return cached;
+    const client = await this.repository.findClientBySecretHash(secretHash);
+    return client ? this.remember(client) : null;
+  }
+
+  /** Resolves the header pair x-client-id / x-client-secret. */
+  async authenticatePair(clientId: string, secret: string): Promise<Principal | null> {
+    const secretHash = hashSecret(secret);
+    const cached = this.cache.get(secretHash);
+    if (cached) return cached.clientId === clientId ? cached : null;
+    const client = await this.repository.findClient(clientId);
+    if (!client || !sameHash(client.secretHash, secretHash)) return null;
+    return this.remember(client);
+  }
+
+  private remember(client: ClientDocument): Principal & { kind: 'client' } {
+    const principal = { kind: 'client' as const, accountId: client.accountId, clientId: client._id, type: client.type };
+    this.cache.set(client.secretHash, principal);
+    return principal;
+  }
+
+  private async issueClient(accountId: string, type: ClientType): Promise<IssuedClient> {
+    const clientSecret = newClientSecret();
+    const doc: ClientDocument = {
+      _id: randomUUID(),
+      accountId,
+      type,
+      secretHash: hashSecret(clientSecret),
+      createdAt: new Date().toISOString(),
+    };
+    await this.repository.insertClient(doc);
+    return { clientId: doc._id, clientSecret, type };
+  }
+}
+
+function toView(account: AccountDocument, clients: ClientDocument[]): AccountView {
+  return {
+    id: account._id,
+    name: account.name,
+    createdAt: account.createdAt,
+    clients: clients
+      .filter((c) => c.accountId === account._id)
+      .map((c) => ({ clientId: c._id, type: c.type, createdAt: c.createdAt })),
+  };
+}

@@ -1,0 +1,52 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiError } from '../common/api-error.js';
+import type { Principal } from './account.types.js';
+import { AccountsService } from './accounts.service.js';
+import { type AuthenticatedRequest, PERMISSION_KEY, type PermissionRequirement } from './auth.decorators.js';
+import { authorize } from './authorization.js';
+
+/**
+ * Authenticates `Authorization: Bearer <secret>` or the `x-client-id` / `x-client-secret`
+ * pair, then checks the route's declared permission.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const requirement = this.reflector.getAllAndOverride<PermissionRequirement | undefined>(PERMISSION_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!requirement) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.authenticate(request);
+    if (!principal) throw ApiError.unauthorized();
+    const params = request.params as Record<string, string> | undefined;
+    authorize(principal, requirement.permission, {
+      accountId: requirement.accountParam ? params?.[requirement.accountParam] : undefined,
+      allowRoot: requirement.allowRoot,
+    });
+    request.principal = principal;
+    return true;
+  }
+
+  private async authenticate(request: AuthenticatedRequest): Promise<Principal | null> {
+    const authorization = request.headers.authorization;
+    if (typeof authorization === 'string') {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match) throw ApiError.unauthorized('Authorization must be "Bearer <secret>"');
+      return this.accounts.authenticateSecret(match[1]!);
+    }
+    const clientId = request.headers['x-client-id'];
+    const secret = request.headers['x-client-secret'];
+    if (typeof clientId === 'string' && typeof secret === 'string') {
+      return this.accounts.authenticatePair(clientId, secret);
+    }
+    return null;
+  }
+}

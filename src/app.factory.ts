@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import type { Logger as Pino } from 'pino';
+import { AppModule } from './app.module.js';
+import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { createValidationPipe } from './common/validation.pipe.js';
+import type { AppConfig } from './config/config.schema.js';
+import { EVENT_LIMITS } from './events/event.validator.js';
+import { PinoLoggerService } from './observability/logger.js';
+
+class QuietRequestLog extends LogController {
+  constructor() {
+    super({ disableRequestLogging: true });
+  }
+}
+
+/** Builds the whole application (used by main.ts and by the e2e tests). */
+export async function createApp(config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // A log line per request would cost more than the ingestion itself; errors are still logged.
+    logController: QuietRequestLog,
+    // Room for a full batch (5 MB of events) plus the envelope.
+    bodyLimit: EVENT_LIMITS.maxBatchBytes + 64 * 1024,
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && given.length <= 128 ? given : crypto.randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoLoggerService(logger),
+    bufferLogs: false,
+  });
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  return app;
+}

@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/config.schema.js';
+import { EventsModule } from './events/events.module.js';
+import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        InfrastructureModule.forRoot(),
+        AccountsModule,
+        EventsModule,
+        ObservabilityModule,
+      ],
+    };
+  }
+}

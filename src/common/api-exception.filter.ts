@@ -1,0 +1,83 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from './api-error.js';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  503: 'unavailable',
+};
+
+/** Fastify's own errors (bad JSON, body too large, wrong content type) carry a statusCode and FST_ code. */
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message: string;
+}
+
+/** Renders every error as `{"error": {"code", "message", "details"?}}`; 5xx bodies never leak internals. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('http');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const reply = ctx.getResponse<FastifyReply>();
+    const request = ctx.getRequest<FastifyRequest>();
+    const { status, body, headers } = this.render(exception);
+    if (status >= 500) {
+      this.logger.error({ reqId: request?.id, url: request?.url, err: exception }, 'request failed');
+    }
+    if (headers) void reply.headers(headers);
+    void reply.status(status).send({ error: body });
+  }
+
+  private render(exception: unknown): {
+    status: number;
+    body: { code: string; message: string; details?: unknown };
+    headers?: Record<string, string>;
+  } {
+    if (exception instanceof ApiError) {
+      const body: { code: string; message: string; details?: unknown } = {
+        code: exception.code,
+        message: exception.message,
+      };
+      if (exception.details !== undefined) body.details = exception.details;
+      return { status: exception.status, body, headers: exception.headers };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response !== null && 'message' in response
+          ? String((response as { message: unknown }).message)
+          : exception.message;
+      return { status, body: { code: CODE_BY_STATUS[status] ?? 'error', message: describeBodyError(status, message) } };
+    }
+    const fastifyError = exception as FastifyLikeError;
+    if (
+      typeof fastifyError?.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
+      const status = fastifyError.statusCode;
+      return {
+        status,
+        body: { code: CODE_BY_STATUS[status] ?? 'bad_request', message: describeBodyError(status, fastifyError.message) },
+      };
+    }
+    return { status: 500, body: { code: 'internal', message: 'internal error' } };
+  }
+}
+
+/** Parser and size errors concern the request body: say so, so the caller knows which part to fix. */
+function describeBodyError(status: number, message: string): string {
+  if (status === 413 || status === 415 || (status === 400 && /JSON|body/i.test(message))) return `body: ${message}`;
+  return message;
+}

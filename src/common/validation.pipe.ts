@@ -1,0 +1,23 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ApiError, type FieldProblem } from './api-error.js';
+
+function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const e of errors) {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) problems.push({ field, message });
+    if (e.children?.length) problems.push(...flatten(e.children, field));
+  }
+  return problems;
+}
+
+/** class-validator for management DTOs; failures become the one error body with field paths. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    stopAtFirstError: true,
+    exceptionFactory: (errors) => ApiError.validation(flatten(errors)),
+  });
+}

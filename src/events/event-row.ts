@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { EventRow, RequestContext } from './event.types.js';
+import type { ValidatedEvent } from './event.validator.js';
+import type { UserAgentParser } from './user-agent.parser.js';
+
+/** ClickHouse DateTime64(3) text in UTC: 'YYYY-MM-DD hh:mm:ss.sss'. */
+export function toClickHouseTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+/** Normalizes and enriches a validated event into the row the store keeps. */
+export function toEventRow(
+  accountId: string,
+  event: ValidatedEvent,
+  request: RequestContext,
+  userAgents: UserAgentParser,
+): EventRow {
+  const e = event.input;
+  const userAgent = e.context?.userAgent ?? request.userAgent ?? '';
+  const ua = userAgents.parse(userAgent);
+  const eventName = e.eventName.trim();
+  return {
+    account_id: accountId,
+    event_id: (e.eventId ?? randomUUID()).toLowerCase(),
+    event_type: e.eventType.trim(),
+    event_name: eventName,
+    timestamp: toClickHouseTime(event.timestampMs),
+    received_at: toClickHouseTime(request.receivedAt),
+    session_id: e.sessionId ?? '',
+    user_id: e.userId ?? '',
+    anonymous_id: e.anonymousId ?? '',
+    properties: event.propertiesJson,
+    // An explicit context.ip is the end user's address sent by a server-side SDK.
+    ip: e.context?.ip ?? request.ip,
+    user_agent: userAgent,
+    locale: e.context?.locale ?? '',
+    browser: ua.browser,
+    browser_version: ua.browserVersion,
+    os: ua.os,
+    os_version: ua.osVersion,
+    device_type: ua.deviceType,
+    search_text: [eventName.toLowerCase(), ...event.searchValues].join(' '),
+  };
+}

@@ -1,0 +1,229 @@
+import { isIP } from 'node:net';
+import type { FieldProblem } from '../common/api-error.js';
+import type { EventInput } from './event.types.js';
+
+/** Limits of one event (the spec's): a clear 4xx names the field that broke one. */
+export const EVENT_LIMITS = {
+  maxEventBytes: 32 * 1024,
+  maxNameLength: 200,
+  maxIdLength: 200,
+  maxPropertyDepth: 6,
+  maxPropertyKeys: 300,
+  maxKeyLength: 200,
+  maxUserAgentLength: 1024,
+  maxLocaleLength: 35,
+  maxFutureMs: 24 * 60 * 60 * 1000,
+  maxBatchEvents: 1000,
+  maxBatchBytes: 5 * 1024 * 1024,
+} as const;
+
+const KNOWN_FIELDS = new Set([
+  'eventId',
+  'accountId',
+  'eventType',
+  'eventName',
+  'timestamp',
+  'sessionId',
+  'userId',
+  'anonymousId',
+  'properties',
+  'context',
+]);
+const CONTEXT_FIELDS = new Set(['ip', 'userAgent', 'locale']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// ISO 8601 date-time with an explicit zone (Z or ±hh:mm), or a plain date.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+
+export interface ValidatedEvent {
+  input: EventInput;
+  /** Event time, epoch ms */
+  timestampMs: number;
+  /** JSON text of the properties (already produced to measure the size; reused for the row) */
+  propertiesJson: string;
+  /** Lower-cased string/number property values, for full-text search */
+  searchValues: string[];
+}
+
+export interface ValidationContext {
+  accountId: string;
+  now: number;
+  retentionDays: number;
+}
+
+export type ValidationResult = { ok: true; event: ValidatedEvent } | { ok: false; errors: FieldProblem[] };
+
+/**
+ * Checks one event against the Events API schema and limits. Unknown fields are refused
+ * rather than dropped, so a typo (`props`) is reported instead of silently losing data.
+ */
+export function validateEvent(raw: unknown, ctx: ValidationContext, path = ''): ValidationResult {
+  const errors: FieldProblem[] = [];
+  const at = (field: string) => (path ? `${path}.${field}` : field);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, errors: [{ field: path || 'body', message: 'must be a JSON object' }] };
+  }
+  const e = raw as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (!KNOWN_FIELDS.has(key)) errors.push({ field: at(key), message: 'is not a known event field' });
+  }
+
+  requiredName(e.eventType, at('eventType'), errors);
+  requiredName(e.eventName, at('eventName'), errors);
+  if (e.eventId !== undefined && (typeof e.eventId !== 'string' || !UUID.test(e.eventId))) {
+    errors.push({ field: at('eventId'), message: 'must be a UUID' });
+  }
+  if (e.accountId !== undefined && e.accountId !== ctx.accountId) {
+    errors.push({ field: at('accountId'), message: 'does not match the account of the credentials (omit it)' });
+  }
+  for (const f of ['sessionId', 'userId', 'anonymousId'] as const) {
+    const v = e[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string') errors.push({ field: at(f), message: 'must be a string' });
+    else if (v.length > EVENT_LIMITS.maxIdLength)
+      errors.push({ field: at(f), message: `must be at most ${EVENT_LIMITS.maxIdLength} characters` });
+  }
+
+  const timestampMs = parseTimestamp(e.timestamp, ctx, at('timestamp'), errors);
+
+  let propertiesJson = '{}';
+  const searchValues: string[] = [];
+  if (e.properties !== undefined && e.properties !== null) {
+    if (typeof e.properties !== 'object' || Array.isArray(e.properties)) {
+      errors.push({ field: at('properties'), message: 'must be an object' });
+    } else {
+      const keys = { count: 0 };
+      checkProperties(e.properties as Record<string, unknown>, at('properties'), 1, keys, searchValues, errors);
+      if (keys.count > EVENT_LIMITS.maxPropertyKeys) {
+        errors.push({
+          field: at('properties'),
+          message: `has ${keys.count} keys; at most ${EVENT_LIMITS.maxPropertyKeys} are allowed (nested keys count)`,
+        });
+      }
+      propertiesJson = JSON.stringify(e.properties);
+    }
+  }
+
+  if (e.context !== undefined && e.context !== null) checkContext(e.context, at('context'), errors);
+
+  if (errors.length === 0) {
+    const bytes = Buffer.byteLength(JSON.stringify(e));
+    if (bytes > EVENT_LIMITS.maxEventBytes) {
+      errors.push({
+        field: path || 'body',
+        message: `event is ${bytes} bytes; at most ${EVENT_LIMITS.maxEventBytes} are allowed`,
+      });
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    event: { input: e as unknown as EventInput, timestampMs: timestampMs!, propertiesJson, searchValues },
+  };
+}
+
+function requiredName(v: unknown, field: string, errors: FieldProblem[]): void {
+  if (v === undefined || v === null) errors.push({ field, message: 'is required' });
+  else if (typeof v !== 'string') errors.push({ field, message: 'must be a string' });
+  else if (v.trim().length === 0) errors.push({ field, message: 'must not be empty' });
+  else if (v.length > EVENT_LIMITS.maxNameLength)
+    errors.push({ field, message: `must be at most ${EVENT_LIMITS.maxNameLength} characters` });
+}
+
+function parseTimestamp(v: unknown, ctx: ValidationContext, field: string, errors: FieldProblem[]): number | undefined {
+  if (v === undefined || v === null) return ctx.now;
+  let ms: number;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) {
+      errors.push({ field, message: 'must be an ISO 8601 string or epoch milliseconds' });
+      return undefined;
+    }
+    ms = v;
+  } else if (typeof v === 'string' && ISO_8601.test(v)) {
+    ms = Date.parse(v);
+    if (Number.isNaN(ms)) {
+      errors.push({ field, message: `is not a valid date: "${v}"` });
+      return undefined;
+    }
+  } else {
+    errors.push({ field, message: 'must be an ISO 8601 string with a time zone, or epoch milliseconds' });
+    return undefined;
+  }
+  if (ms > ctx.now + EVENT_LIMITS.maxFutureMs) {
+    errors.push({ field, message: 'is more than 24 hours in the future' });
+    return undefined;
+  }
+  const oldest = ctx.now - ctx.retentionDays * 24 * 60 * 60 * 1000;
+  if (ms < oldest) {
+    // It would be deleted by the retention TTL at once: refuse it rather than accept and lose it.
+    errors.push({ field, message: `is older than the retention period (${ctx.retentionDays} days)` });
+    return undefined;
+  }
+  return ms;
+}
+
+function checkProperties(
+  obj: Record<string, unknown>,
+  field: string,
+  depth: number,
+  keys: { count: number },
+  searchValues: string[],
+  errors: FieldProblem[],
+): void {
+  if (depth > EVENT_LIMITS.maxPropertyDepth) {
+    errors.push({ field, message: `nests deeper than ${EVENT_LIMITS.maxPropertyDepth} levels` });
+    return;
+  }
+  for (const [key, value] of Object.entries(obj)) {
+    keys.count++;
+    if (keys.count > EVENT_LIMITS.maxPropertyKeys) return;
+    if (key.length === 0 || key.length > EVENT_LIMITS.maxKeyLength) {
+      errors.push({ field: `${field}`, message: `key "${key.slice(0, 40)}" must be 1 to ${EVENT_LIMITS.maxKeyLength} characters` });
+      continue;
+    }
+    collectValue(value, `${field}.${key}`, depth, keys, searchValues, errors);
+  }
+}
+
+function collectValue(
+  value: unknown,
+  field: string,
+  depth: number,
+  keys: { count: number },
+  searchValues: string[],
+  errors: FieldProblem[],
+): void {
+  if (typeof value === 'string') searchValues.push(value.toLowerCase());
+  else if (typeof value === 'number' || typeof value === 'boolean') searchValues.push(String(value));
+  else if (Array.isArray(value)) {
+    if (depth + 1 > EVENT_LIMITS.maxPropertyDepth) {
+      errors.push({ field, message: `nests deeper than ${EVENT_LIMITS.maxPropertyDepth} levels` });
+      return;
+    }
+    for (const item of value) collectValue(item, field, depth + 1, keys, searchValues, errors);
+  } else if (value !== null && typeof value === 'object') {
+    checkProperties(value as Record<string, unknown>, field, depth + 1, keys, searchValues, errors);
+  }
+}
+
+function checkContext(v: unknown, field: string, errors: FieldProblem[]): void {
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    errors.push({ field, message: 'must be an object' });
+    return;
+  }
+  const c = v as Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (!CONTEXT_FIELDS.has(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known context field (ip, userAgent, locale)' });
+  }
+  if (c.ip !== undefined && c.ip !== null && (typeof c.ip !== 'string' || isIP(c.ip) === 0)) {
+    errors.push({ field: `${field}.ip`, message: 'must be an IPv4 or IPv6 address' });
+  }
+  if (c.userAgent !== undefined && c.userAgent !== null) {
+    if (typeof c.userAgent !== 'string') errors.push({ field: `${field}.userAgent`, message: 'must be a string' });
+    else if (c.userAgent.length > EVENT_LIMITS.maxUserAgentLength)
+      errors.push({ field: `${field}.userAgent`, message: `must be at most ${EVENT_LIMITS.maxUserAgentLength} characters` });
+  }
+  if (c.locale !== undefined && c.locale !== null) {
+    if (typeof c.locale !== 'string' || c.locale.length > EVENT_LIMITS.maxLocaleLength)
+      errors.push({ field: `${field}.locale`, message: `must be a string of at most ${EVENT_LIMITS.maxLocaleLength} characters` });
+  }
+}

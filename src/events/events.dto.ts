@@ -1,0 +1,23 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export class SearchEventsQueryDto {
+  @IsOptional() @IsString() @MaxLength(500) q?: string;
+  @IsOptional() @IsString() @MaxLength(200) eventType?: string;
+  @IsOptional() @IsString() @MaxLength(200) eventName?: string;
+  @IsOptional() @IsString() @MaxLength(200) userId?: string;
+  @IsOptional() @IsString() @MaxLength(200) sessionId?: string;
+  /** ISO 8601 or epoch ms, inclusive */
+  @IsOptional() @IsString() from?: string;
+  /** ISO 8601 or epoch ms, exclusive */
+  @IsOptional() @IsString() to?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @IsOptional() @IsString() @MaxLength(500) cursor?: string;
+}

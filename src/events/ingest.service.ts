@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ApiError, type FieldProblem } from '../common/api-error.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { IngestBackpressureError } from '../infrastructure/ingest-log/ingest-log.port.js';
+import { DedupWindow } from './dedup-window.js';
+import { toEventRow } from './event-row.js';
+import type { RequestContext } from './event.types.js';
+import { validateEvent } from './event.validator.js';
+import { IngestPipelineService } from './ingest-pipeline.service.js';
+import { UserAgentParser } from './user-agent.parser.js';
+
+export interface IngestOutcome {
+  /** Event ids of accepted events, by input index (undefined where rejected). */
+  eventIds: (string | undefined)[];
+  accepted: number;
+  /** Accepted events that were already stored (a retry with the same eventId) and not stored again. */
+  duplicates: number;
+  rejected: { index: number; errors: FieldProblem[] }[];
+}
+
+/**
+ * Every source hands canonical events to this service: validate, enrich, drop retried
+ * duplicates, append to the durable log, and only then answer. A bad event is reported with
+ * its index and never sinks the good ones.
+ */
+@Injectable()
+export class IngestService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ingest');
+  private readonly userAgents = new UserAgentParser();
+  /** Client-supplied event ids recently accepted, as `${accountId}|${eventId}`. */
+  private readonly recentIds: DedupWindow;
+  private readonly counters = { accepted: 0, rejected: 0, duplicates: 0, backpressure: 0 };
+
+  constructor(
+    private readonly pipeline: IngestPipelineService,
+    @Inject(EVENTS_STORE) private readonly store: EventsStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.recentIds = new DedupWindow(config.ingest.dedupWindow);
+    pipeline.onRecoveredRow((row) => this.recentIds.add(`${String(row.account_id)}|${String(row.event_id)}`));
+  }
+
+  /**
+   * Seeds the dedup window with the newest stored ids, so a retry right after a restart is still
+   * caught. Runs at bootstrap, after the schema migrations of onModuleInit.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.ingest.dedupWindow === 0) return;
+    const rows = await this.store.query<{ a: string; e: string }>(
+      `SELECT account_id AS a, toString(event_id) AS e FROM events
+       WHERE received_at >= now64(3) - INTERVAL 1 HOUR
+       ORDER BY received_at ASC
+       LIMIT {n:UInt32}`,
+      { n: this.config.ingest.dedupWindow },
+    );
+    for (const r of rows) this.recentIds.add(`${r.a}|${r.e}`);
+    if (rows.length > 0) this.logger.log({ ids: rows.length }, 'seeded the dedup window');
+  }
+
+  async ingest(accountId: string, inputs: unknown[], request: RequestContext, fieldPrefix = ''): Promise<IngestOutcome> {
+    const outcome: IngestOutcome = { eventIds: [], accepted: 0, duplicates: 0, rejected: [] };
+    const lines: string[] = [];
+    const claimed: string[] = [];
+    const validation = { accountId, now: request.receivedAt, retentionDays: this.config.retentionDays };
+    inputs.forEach((raw, index) => {
+      const result = validateEvent(raw, validation, fieldPrefix ? `${fieldPrefix}[${index}]` : '');
+      if (!result.ok) {
+        outcome.rejected.push({ index, errors: result.errors });
+        outcome.eventIds.push(undefined);
+        return;
+      }
+      const row = toEventRow(accountId, result.event, request, this.userAgents);
+      outcome.eventIds.push(row.event_id);
+      outcome.accepted++;
+      if (result.event.input.eventId !== undefined) {
+        const key = `${accountId}|${row.event_id}`;
+        if (this.recentIds.has(key)) {
+          outcome.duplicates++;
+          return;
+        }
+        this.recentIds.add(key);
+        claimed.push(key);
+      }
+      lines.push(JSON.stringify(row));
+    });
+    if (lines.length > 0) {
+      try {
+        await this.pipeline.append(Buffer.from(`${lines.join('\n')}\n`), lines.length);
+      } catch (err) {
+        // Not stored: forget the ids so the client's retry is not mistaken for a duplicate.
+        for (const key of claimed) this.recentIds.delete(key);
+        if (err instanceof IngestBackpressureError) {
+          this.counters.backpressure++;
+          throw ApiError.unavailable(err.message, err.retryAfterSeconds);
+        }
+        throw err;
+      }
+    }
+    this.counters.accepted += outcome.accepted;
+    this.counters.duplicates += outcome.duplicates;
+    this.counters.rejected += outcome.rejected.length;
+    return outcome;
+  }
+
+  stats() {
+    return { ...this.counters, dedupWindowSize: this.recentIds.size };
+  }
+}

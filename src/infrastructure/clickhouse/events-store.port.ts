@@ -1,0 +1,38 @@
+/**
+ * The events store port: ClickHouse SQL, whoever runs it. Business modules depend on this
+ * interface only; ClickHouseModule.forRoot picks chDB (embedded) or a ClickHouse server.
+ * SQL uses bound parameters `{name:Type}`; user text never becomes SQL text.
+ */
+export const EVENTS_STORE = Symbol('EVENTS_STORE');
+
+export type QueryParams = Record<string, string | number | boolean | readonly (string | number)[]>;
+
+export interface InsertOptions {
+  /** insert_deduplication_token: a retried insert with the same token is stored once. */
+  dedupToken?: string;
+}
+
+export interface EventsStore {
+  readonly kind: 'chdb' | 'clickhouse-server';
+  /** Runs a SELECT; rows come back parsed from JSONEachRow (64-bit integers as strings). */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** Runs a statement whose result is not needed (DDL, ALTER, INSERT … SELECT). */
+  command(sql: string, params?: QueryParams): Promise<void>;
+  /** Inserts newline-delimited JSON rows (JSONEachRow) as one insert. */
+  insertJsonEachRow(table: string, rows: Buffer, options?: InsertOptions): Promise<void>;
+  /** True when the store answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A failure reaching or running the store (the caller decides whether to retry). */
+export class EventsStoreError extends Error {
+  constructor(
+    message: string,
+    readonly clickhouseCode?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EventsStoreError';
+  }
+}

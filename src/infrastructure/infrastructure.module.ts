@@ -1,0 +1,29 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { ClickHouseModule } from './clickhouse/clickhouse.module.js';
+import { DocumentsModule } from './documents/documents.module.js';
+import { IngestLogModule } from './ingest-log/ingest-log.module.js';
+import { PubSubModule } from './pubsub/pubsub.module.js';
+import { JobQueueModule } from './queue/job-queue.module.js';
+import { SearchModule } from './search/search.module.js';
+
+/**
+ * The one place that picks an adapter for every port from the configuration. Feature modules
+ * inject ports by token (EVENTS_STORE, DOCUMENT_STORE, EVENT_SEARCH, INGEST_LOG, PUBSUB,
+ * JOB_QUEUE) and never know which engine is behind them.
+ */
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(): DynamicModule {
+    const clickhouse = ClickHouseModule.forRoot();
+    const modules = [
+      clickhouse,
+      DocumentsModule.forRoot(),
+      SearchModule.forRoot(clickhouse),
+      IngestLogModule.forRoot(),
+      PubSubModule.forRoot(),
+      JobQueueModule.forRoot(),
+    ];
+    return { module: InfrastructureModule, imports: modules, exports: modules };
+  }
+}

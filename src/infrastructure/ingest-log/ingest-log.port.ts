@@ -1,0 +1,57 @@
+/**
+ * The durable ingest log port. An API request's events are appended here and acknowledged
+ * only once the append is durable; the log then hands them to the sink (events store,
+ * search index, live bus) in large batches. Embedded: a local append-only file log.
+ * Production (later): NATS JetStream.
+ */
+export const INGEST_LOG = Symbol('INGEST_LOG');
+
+/** One batch for the sink: newline-delimited JSON rows, and an id stable across retries. */
+export interface IngestBatch {
+  /** Stable for the same rows across retries and restarts: use as an insert dedup token. */
+  id: string;
+  rows: Buffer;
+  count: number;
+}
+
+/** Writes a batch to the stores. Throwing means "not stored": the log keeps it and retries. */
+export type IngestSink = (batch: IngestBatch) => Promise<void>;
+
+export interface IngestLogStats {
+  appendedEvents: number;
+  flushedEvents: number;
+  pendingEvents: number;
+  pendingBytes: number;
+  failedFlushes: number;
+  lastFlushError: string | null;
+  lastFlushAt: string | null;
+}
+
+export interface IngestLog {
+  /**
+   * Appends rows (each a JSON object followed by '\n'). Resolves once they are durable under the
+   * configured fsync policy; rejects with IngestBackpressureError when the log is full.
+   */
+  append(rows: Buffer, count: number): Promise<void>;
+  /**
+   * Recovers what an earlier run left unflushed (each recovered row is shown to `onRecoveredRow`),
+   * then starts flushing to the sink.
+   */
+  start(sink: IngestSink, onRecoveredRow?: (row: Record<string, unknown>) => void): Promise<void>;
+  /** Forces everything appended so far to the sink (used by shutdown and tests). */
+  flush(): Promise<void>;
+  /** Stops accepting, flushes what it can, and closes. Unflushed rows stay on disk for the next start. */
+  stop(): Promise<void>;
+  stats(): IngestLogStats;
+}
+
+/** The log is full (the store is down or too slow): callers answer 503 with Retry-After. */
+export class IngestBackpressureError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'IngestBackpressureError';
+  }
+}

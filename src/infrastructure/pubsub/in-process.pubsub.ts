@@ -1,0 +1,41 @@
+import type { PubSub, Unsubscribe } from './pubsub.port.js';
+
+type Handler = (message: unknown) => void | Promise<void>;
+
+/**
+ * Pub/sub inside one process. Delivery is asynchronous (like Redis) and each subscriber gets
+ * its own copy (a JSON round trip), so code written against it behaves the same on Redis.
+ */
+export class InProcessPubSub implements PubSub {
+  readonly kind = 'in-process' as const;
+  private readonly handlers = new Map<string, Set<Handler>>();
+
+  constructor(private readonly onError: (err: unknown, channel: string) => void) {}
+
+  async publish(channel: string, message: unknown): Promise<void> {
+    const subscribers = this.handlers.get(channel);
+    if (!subscribers || subscribers.size === 0) return;
+    const payload = JSON.stringify(message);
+    for (const handler of subscribers) {
+      queueMicrotask(() => {
+        try {
+          const result = handler(JSON.parse(payload));
+          if (result instanceof Promise) result.catch((err) => this.onError(err, channel));
+        } catch (err) {
+          this.onError(err, channel);
+        }
+      });
+    }
+  }
+
+  subscribe(channel: string, handler: Handler): Unsubscribe {
+    let set = this.handlers.get(channel);
+    if (!set) this.handlers.set(channel, (set = new Set()));
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+  }
+}

@@ -1,0 +1,108 @@
+import type { StoredEvent } from '../../events/event.types.js';
+import type { EventsStore, QueryParams } from '../clickhouse/events-store.port.js';
+import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
+
+interface SearchRow {
+  event_id: string;
+  event_type: string;
+  event_name: string;
+  ts: string;
+  received_ms: string;
+  session_id: string;
+  user_id: string;
+  anonymous_id: string;
+  properties: string;
+  ip: string;
+  user_agent: string;
+  locale: string;
+  browser: string;
+  browser_version: string;
+  os: string;
+  os_version: string;
+  device_type: string;
+}
+
+/**
+ * Search on the events store: hasToken() over `search_text` uses the tokenbf_v1 skip index,
+ * the other filters use the sort key and bloom filters. Newest first, keyset-paged on
+ * (timestamp, event_id) so pages stay stable while events keep arriving.
+ */
+export class EventsStoreEventSearch implements EventSearch {
+  readonly kind = 'events-store' as const;
+
+  constructor(private readonly store: EventsStore) {}
+
+  async search(query: EventSearchQuery): Promise<EventSearchPage> {
+    const { sql, params } = buildSearchSql(query);
+    const rows = await this.store.query<SearchRow>(sql, params);
+    const hasMore = rows.length > query.limit;
+    const page = hasMore ? rows.slice(0, query.limit) : rows;
+    const events = page.map(toStoredEvent);
+    const lastRow = page.at(-1);
+    return { events, last: hasMore && lastRow ? { t: Number(lastRow.ts), id: lastRow.event_id } : null };
+  }
+}
+
+export function buildSearchSql(query: EventSearchQuery): { sql: string; params: QueryParams } {
+  const where = ['account_id = {accountId:String}'];
+  const params: QueryParams = { accountId: query.accountId, limit: query.limit + 1 };
+  if (query.from !== undefined) {
+    where.push('timestamp >= fromUnixTimestamp64Milli({from:Int64})');
+    params.from = query.from;
+  }
+  if (query.to !== undefined) {
+    where.push('timestamp < fromUnixTimestamp64Milli({to:Int64})');
+    params.to = query.to;
+  }
+  for (const field of ['eventType', 'eventName', 'userId', 'sessionId'] as const) {
+    const value = query[field];
+    if (value === undefined) continue;
+    const column = field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    where.push(`${column} = {${field}:String}`);
+    params[field] = value;
+  }
+  query.terms.forEach((term, i) => {
+    where.push(`hasToken(search_text, {term${i}:String})`);
+    params[`term${i}`] = term;
+  });
+  if (query.after) {
+    where.push('(timestamp, event_id) < (fromUnixTimestamp64Milli({afterT:Int64}), toUUID({afterId:String}))');
+    params.afterT = query.after.t;
+    params.afterId = query.after.id;
+  }
+  const sql = `SELECT toString(event_id) AS event_id, event_type, event_name,
+      toUnixTimestamp64Milli(timestamp) AS ts, toUnixTimestamp64Milli(received_at) AS received_ms,
+      session_id, user_id, anonymous_id, properties, ip, user_agent, locale,
+      browser, browser_version, os, os_version, device_type
+    FROM events
+    WHERE ${where.join('\n      AND ')}
+    ORDER BY timestamp DESC, event_id DESC
+    LIMIT {limit:UInt32}`;
+  return { sql, params };
+}
+
+const orNull = (s: string): string | null => (s === '' ? null : s);
+
+function toStoredEvent(r: SearchRow): StoredEvent {
+  return {
+    eventId: r.event_id,
+    eventType: r.event_type,
+    eventName: r.event_name,
+    timestamp: new Date(Number(r.ts)).toISOString(),
+    receivedAt: new Date(Number(r.received_ms)).toISOString(),
+    sessionId: orNull(r.session_id),
+    userId: orNull(r.user_id),
+    anonymousId: orNull(r.anonymous_id),
+    properties: JSON.parse(r.properties) as Record<string, unknown>,
+    context: {
+      ip: orNull(r.ip),
+      userAgent: orNull(r.user_agent),
+      locale: orNull(r.locale),
+      browser: orNull(r.browser),
+      browserVersion: orNull(r.browser_version),
+      os: orNull(r.os),
+      osVersion: orNull(r.os_version),
+      deviceType: orNull(r.device_type),
+    },
+  };
+}
