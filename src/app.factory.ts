@@ -11,19 +11,13 @@ import type { AppConfig } from './config/config.schema.js';
 import { EVENT_LIMITS } from './events/event.validator.js';
 import { PinoLoggerService } from './observability/logger.js';
 
-class QuietRequestLog extends LogController {
-  constructor() {
-    super({ disableRequestLogging: true });
-  }
-}
-
 /** Builds the whole application (used by main.ts and by the e2e tests). */
 export async function createApp(config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
   mkdirSync(config.dataDir, { recursive: true });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // A log line per request would cost more than the ingestion itself; errors are still logged.
-    logController: QuietRequestLog,
+    logController: new LogController({ disableRequestLogging: true }),
     // Room for a full batch (5 MB of events) plus the envelope.
     bodyLimit: EVENT_LIMITS.maxBatchBytes + 64 * 1024,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
