@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EventsStore, InsertOptions, QueryParams } from './events-store.port.js';
-import { EventsStoreError } from './events-store.port.js';
+import { EventsStoreError, SHARED_SETTINGS } from './events-store.port.js';
+
+const SHARED_SETTINGS_ARGS = Object.entries(SHARED_SETTINGS).map(([k, v]) => `--${k}=${v}`);
 
 type ChdbModule = typeof import('chdb');
 type ChdbSession = InstanceType<ChdbModule['Session']>;
@@ -41,7 +43,7 @@ export class ChdbEventsStore implements EventsStore {
     }
     const path = resolve(dataDir, 'chdb');
     mkdirSync(path, { recursive: true });
-    const args = [`--max_execution_time=${Math.ceil(queryTimeoutMs / 1000)}`];
+    const args = [`--max_execution_time=${Math.ceil(queryTimeoutMs / 1000)}`, ...SHARED_SETTINGS_ARGS];
     const open = (): PooledSession => ({
       session: new chdb.Session(path, { connectionArgs: args }),
       inFlight: 0,

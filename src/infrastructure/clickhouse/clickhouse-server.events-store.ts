@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { EventsStore, InsertOptions, QueryParams } from './events-store.port.js';
-import { EventsStoreError } from './events-store.port.js';
+import { EventsStoreError, SHARED_SETTINGS } from './events-store.port.js';
 
 export interface ClickHouseServerOptions {
   url: string;
@@ -24,7 +24,9 @@ export class ClickHouseServerEventsStore implements EventsStore {
       username: options.user,
       password: options.password,
       request_timeout: options.queryTimeoutMs + 5_000,
-      clickhouse_settings: { max_execution_time: Math.ceil(options.queryTimeoutMs / 1000) },
+      // Failures surface as EventsStoreError and are logged by whoever handles them.
+      log: { level: ClickHouseLogLevel.OFF },
+      clickhouse_settings: { max_execution_time: Math.ceil(options.queryTimeoutMs / 1000), ...SHARED_SETTINGS },
     };
     const bootstrap = createClient(common);
     try {

@@ -5,6 +5,12 @@
  */
 export const EVENTS_STORE = Symbol('EVENTS_STORE');
 
+/**
+ * Settings both adapters apply to every query, so results look the same on chDB and a server:
+ * 64-bit integers (count(), sums) come back as JSON numbers.
+ */
+export const SHARED_SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const;
+
 export type QueryParams = Record<string, string | number | boolean | readonly (string | number)[]>;
 
 export interface InsertOptions {
@@ -14,7 +20,7 @@ export interface InsertOptions {
 
 export interface EventsStore {
   readonly kind: 'chdb' | 'clickhouse-server';
-  /** Runs a SELECT; rows come back parsed from JSONEachRow (64-bit integers as strings). */
+  /** Runs a SELECT; rows come back parsed from JSONEachRow (64-bit integers as numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Runs a statement whose result is not needed (DDL, ALTER, INSERT … SELECT). */
   command(sql: string, params?: QueryParams): Promise<void>;

@@ -3,11 +3,11 @@ import type { EventsStore, QueryParams } from '../clickhouse/events-store.port.j
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
 interface SearchRow {
-  event_id: string;
+  id: string;
   event_type: string;
   event_name: string;
-  ts: string;
-  received_ms: string;
+  ts: number;
+  received_ms: number;
   session_id: string;
   user_id: string;
   anonymous_id: string;
@@ -39,7 +39,7 @@ export class EventsStoreEventSearch implements EventSearch {
     const page = hasMore ? rows.slice(0, query.limit) : rows;
     const events = page.map(toStoredEvent);
     const lastRow = page.at(-1);
-    return { events, last: hasMore && lastRow ? { t: Number(lastRow.ts), id: lastRow.event_id } : null };
+    return { events, last: hasMore && lastRow ? { t: Number(lastRow.ts), id: lastRow.id } : null };
   }
 }
 
@@ -70,7 +70,7 @@ export function buildSearchSql(query: EventSearchQuery): { sql: string; params: 
     params.afterT = query.after.t;
     params.afterId = query.after.id;
   }
-  const sql = `SELECT toString(event_id) AS event_id, event_type, event_name,
+  const sql = `SELECT toString(event_id) AS id, event_type, event_name,
       toUnixTimestamp64Milli(timestamp) AS ts, toUnixTimestamp64Milli(received_at) AS received_ms,
       session_id, user_id, anonymous_id, properties, ip, user_agent, locale,
       browser, browser_version, os, os_version, device_type
@@ -85,7 +85,7 @@ const orNull = (s: string): string | null => (s === '' ? null : s);
 
 function toStoredEvent(r: SearchRow): StoredEvent {
   return {
-    eventId: r.event_id,
+    eventId: r.id,
     eventType: r.event_type,
     eventName: r.event_name,
     timestamp: new Date(Number(r.ts)).toISOString(),
