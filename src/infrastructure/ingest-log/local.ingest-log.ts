@@ -127,8 +127,7 @@ export class LocalIngestLog implements IngestLog {
   async flush(): Promise<void> {
     await this.waitForWrites();
     this.sealActive();
-    // A drain already under way may have passed its last check before this segment was sealed.
-    for (let attempt = 0; attempt < 2 && this.sealed.length > 0; attempt++) await this.drainSealed();
+    await this.drainOnce();
     if (this.sealed.length > 0) {
       throw new Error(`ingest log could not flush: ${this.counters.lastFlushError ?? 'unknown error'}`);
     }
@@ -142,11 +141,7 @@ export class LocalIngestLog implements IngestLog {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.waitForWrites();
     this.sealActive();
-    for (let attempt = 0; attempt < 2 && this.sealed.length > 0; attempt++) {
-      const before = this.counters.failedFlushes;
-      await this.drainSealed();
-      if (this.counters.failedFlushes > before) break;
-    }
+    await this.drainOnce();
     if (this.active?.fd != null) {
       closeSync(this.active.fd);
       await unlink(this.active.path).catch(() => undefined);
@@ -262,6 +257,18 @@ export class LocalIngestLog implements IngestLog {
   }
 
   // --- flushing ------------------------------------------------------------------------
+
+  /**
+   * Drains every sealed segment, or stops at the first failure. A drain already under way may
+   * have passed its last check before the caller sealed a segment, hence the second pass.
+   */
+  private async drainOnce(): Promise<void> {
+    for (let pass = 0; pass < 2 && this.sealed.length > 0; pass++) {
+      const failuresBefore = this.counters.failedFlushes;
+      await this.drainSealed();
+      if (this.counters.failedFlushes > failuresBefore) return;
+    }
+  }
 
   private drainSealed(): Promise<void> {
     if (!this.flushing) {
