@@ -32,6 +32,5 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
   });
   app.useGlobalFilters(new ApiExceptionFilter());
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }
