@@ -29,6 +29,8 @@ export interface AccountView {
 
 const REVOKED_CHANNEL = 'auth.client-revoked';
 
+type CachedClient = Principal & { kind: 'client'; secretHash: string };
+
 /**
  * Accounts (tenants) and their API clients. Authentication runs on every request, so resolved
  * clients are cached by secret hash; a revocation evicts the entry here and, over pub/sub, on
@@ -36,7 +38,11 @@ const REVOKED_CHANNEL = 'auth.client-revoked';
  */
 @Injectable()
 export class AccountsService implements OnModuleInit, OnModuleDestroy {
-  private readonly cache = new LRUCache<string, Principal & { kind: 'client' }>({ max: 10_000, ttl: 60_000 });
+  /**
+   * Resolved clients keyed by the presented secret itself, so a repeat request costs one map
+   * lookup instead of a SHA-256; entries expire after a minute and revocation evicts at once.
+   */
+  private readonly cache = new LRUCache<string, CachedClient>({ max: 10_000, ttl: 60_000 });
   private unsubscribe: Unsubscribe | null = null;
 
   constructor(
@@ -47,8 +53,7 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.unsubscribe = this.pubsub.subscribe(REVOKED_CHANNEL, (message) => {
-      const { secretHash } = message as { secretHash: string };
-      this.cache.delete(secretHash);
+      this.forget((message as { secretHash: string }).secretHash);
     });
   }
 
@@ -88,34 +93,46 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
     const client = await this.repository.findClient(clientId);
     if (!client || client.accountId !== accountId) throw ApiError.notFound('client');
     await this.repository.deleteClient(accountId, clientId);
-    this.cache.delete(client.secretHash);
+    this.forget(client.secretHash);
     await this.pubsub.publish(REVOKED_CHANNEL, { secretHash: client.secretHash });
   }
 
   /** Resolves `Authorization: Bearer <secret>`: the root key or a client secret. */
   async authenticateSecret(secret: string): Promise<Principal | null> {
-    if (this.rootKey.matches(secret)) return { kind: 'root' };
-    const secretHash = hashSecret(secret);
-    const cached = this.cache.get(secretHash);
+    const cached = this.cache.get(secret);
     if (cached) return cached;
+    const secretHash = hashSecret(secret);
+    if (this.rootKey.matchesHash(secretHash)) return { kind: 'root' };
     const client = await this.repository.findClientBySecretHash(secretHash);
-    return client ? this.remember(client) : null;
+    return client ? this.remember(secret, client) : null;
   }
 
   /** Resolves the header pair x-client-id / x-client-secret. */
   async authenticatePair(clientId: string, secret: string): Promise<Principal | null> {
-    const secretHash = hashSecret(secret);
-    const cached = this.cache.get(secretHash);
+    const cached = this.cache.get(secret);
     if (cached) return cached.clientId === clientId ? cached : null;
     const client = await this.repository.findClient(clientId);
-    if (!client || !sameHash(client.secretHash, secretHash)) return null;
-    return this.remember(client);
+    if (!client || !sameHash(client.secretHash, hashSecret(secret))) return null;
+    return this.remember(secret, client);
   }
 
-  private remember(client: ClientDocument): Principal & { kind: 'client' } {
-    const principal = { kind: 'client' as const, accountId: client.accountId, clientId: client._id, type: client.type };
-    this.cache.set(client.secretHash, principal);
+  private remember(secret: string, client: ClientDocument): CachedClient {
+    const principal: CachedClient = {
+      kind: 'client',
+      accountId: client.accountId,
+      clientId: client._id,
+      type: client.type,
+      secretHash: client.secretHash,
+    };
+    this.cache.set(secret, principal);
     return principal;
+  }
+
+  /** Evicts a revoked client (rare, so a scan of the cache is fine). */
+  private forget(secretHash: string): void {
+    for (const [secret, principal] of this.cache.entries()) {
+      if (principal.secretHash === secretHash) this.cache.delete(secret);
+    }
   }
 
   private async issueClient(accountId: string, type: ClientType): Promise<IssuedClient> {

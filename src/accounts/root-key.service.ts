@@ -35,7 +35,7 @@ export class RootKeyService implements OnModuleInit {
     );
   }
 
-  matches(secret: string): boolean {
-    return sameHash(hashSecret(secret), this.hash);
+  matchesHash(secretHash: string): boolean {
+    return sameHash(secretHash, this.hash);
   }
 }

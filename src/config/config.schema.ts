@@ -147,9 +147,9 @@ export const SETTINGS = {
   },
   ingestFsync: {
     env: 'INGEST_FSYNC',
-    default: 'always',
+    default: 'everysec',
     description:
-      'Ingest log fsync policy: always (fsync before every ack; survives power loss), everysec (write before ack, fsync each second; survives a process crash), no (leave fsync to the OS)',
+      'Ingest log fsync policy: always (fsync before every ack; survives power loss), everysec (written before the ack, fsynced each second; survives kill -9 of the process), no (written before the ack, fsync left to the OS)',
     parse: oneOf<FsyncPolicy>('always', 'everysec', 'no'),
   },
   ingestFlushIntervalMs: {
@@ -178,8 +178,9 @@ export const SETTINGS = {
   },
   ingestDedupWindow: {
     env: 'INGEST_DEDUP_WINDOW',
-    default: '1000000',
-    description: 'How many recent event ids per process are remembered to drop retried duplicates',
+    default: '500000',
+    description:
+      'How many recent client-supplied event ids each process remembers to drop retried duplicates (about 150 bytes each)',
     parse: integer(0, 50_000_000),
   },
 } satisfies Record<string, Setting<unknown>>;

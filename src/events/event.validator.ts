@@ -106,7 +106,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext, path = ''): 
   if (e.context !== undefined && e.context !== null) checkContext(e.context, at('context'), errors);
 
   if (errors.length === 0) {
-    const bytes = Buffer.byteLength(JSON.stringify(e));
+    const bytes = eventBytes(e, propertiesJson);
     if (bytes > EVENT_LIMITS.maxEventBytes) {
       errors.push({
         field: path || 'body',
@@ -119,6 +119,26 @@ export function validateEvent(raw: unknown, ctx: ValidationContext, path = ''): 
     ok: true,
     event: { input: e as unknown as EventInput, timestampMs: timestampMs!, propertiesJson, searchValues },
   };
+}
+
+/**
+ * The event's size as JSON, without serializing it again: the properties' JSON (already made)
+ * plus every other field's text and its key. Exact up to escaping in the short fields.
+ */
+function eventBytes(e: Record<string, unknown>, propertiesJson: string): number {
+  let bytes = 2 + Buffer.byteLength(propertiesJson);
+  for (const [key, value] of Object.entries(e)) {
+    if (key === 'properties') {
+      bytes += key.length + 4;
+      continue;
+    }
+    bytes += key.length + 4;
+    if (typeof value === 'string') bytes += Buffer.byteLength(value) + 2;
+    else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) bytes += k.length + 6 + (typeof v === 'string' ? Buffer.byteLength(v) : 8);
+    } else bytes += 16;
+  }
+  return bytes;
 }
 
 function requiredName(v: unknown, field: string, errors: FieldProblem[]): void {

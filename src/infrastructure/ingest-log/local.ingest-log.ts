@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, writev } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, writevSync } from 'node:fs';
 import { appendFile, readFile, rename, truncate, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,6 @@ import {
   type IngestSink,
 } from './ingest-log.port.js';
 
-const writevAsync = promisify(writev);
 const fdatasyncAsync = promisify(fdatasync);
 
 export interface LocalIngestLogOptions {
@@ -178,7 +177,9 @@ export class LocalIngestLog implements IngestLog {
           bytes += p.rows.length;
           count += p.count;
         }
-        await writeFully(segment.fd!, buffers, bytes);
+        // A synchronous write to the page cache takes microseconds; going through the thread
+        // pool instead left the event loop idle while every waiting request sat in the group.
+        writeFully(segment.fd!, buffers, bytes);
         if (this.options.fsync === 'always') await fdatasyncAsync(segment.fd!);
         segment.bytes += bytes;
         segment.count += count;
@@ -405,14 +406,12 @@ export class LocalIngestLog implements IngestLog {
   }
 }
 
-async function writeFully(fd: number, buffers: Buffer[], total: number): Promise<void> {
-  let written = (await writevAsync(fd, buffers)).bytesWritten;
+function writeFully(fd: number, buffers: Buffer[], total: number): void {
+  let written = writevSync(fd, buffers);
   if (written === total) return;
   // A short write: finish the rest from a single buffer.
   const all = Buffer.concat(buffers);
-  while (written < total) {
-    written += (await writevAsync(fd, [all.subarray(written)])).bytesWritten;
-  }
+  while (written < total) written += writevSync(fd, [all.subarray(written)]);
 }
 
 function closeAndSync(segment: Segment): void {

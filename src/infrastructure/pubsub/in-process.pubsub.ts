@@ -17,7 +17,7 @@ export class InProcessPubSub implements PubSub {
     if (!subscribers || subscribers.size === 0) return;
     const payload = JSON.stringify(message);
     for (const handler of subscribers) {
-      queueMicrotask(() => {
+      setImmediate(() => {
         try {
           const result = handler(JSON.parse(payload));
           if (result instanceof Promise) result.catch((err) => this.onError(err, channel));

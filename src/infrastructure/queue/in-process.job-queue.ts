@@ -102,7 +102,7 @@ export class InProcessJobQueue implements JobQueue {
       this.timers.delete(t);
       fn();
     }, ms);
-    t.unref();
+    // Not unref'd: a pending retry is work the process still has to do (close() clears it).
     this.timers.add(t);
   }
 }

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type DocumentStore, DuplicateKeyError } from '../../src/infrastructure/documents/documents.port.js';
+
+interface Item {
+  _id: string;
+  owner: string;
+  n: number;
+  tag?: string;
+}
+
+/** The documents port's one contract (NeDB now; MongoDB runs it when MONGODB_URI is set). */
+export function documentStoreContract(name: string, make: () => { open: () => Promise<DocumentStore> }) {
+  describe(`document store contract: ${name}`, () => {
+    it('inserts, finds with Mongo-style filters, sorts, pages and counts', async () => {
+      const store = await make().open();
+      const items = await store.collection<Item>('items');
+      for (let i = 0; i < 5; i++) await items.insert({ _id: `i${i}`, owner: i < 3 ? 'a' : 'b', n: i });
+      assert.equal((await items.findOne({ _id: 'i2' }))?.n, 2);
+      assert.equal(await items.findOne({ _id: 'nope' }), null);
+      const page = await items.find({ owner: 'a' }, { sort: { n: -1 }, skip: 1, limit: 1 });
+      assert.deepEqual(page.map((d) => d._id), ['i1']);
+      assert.equal(await items.count({ n: { $gte: 2 } }), 3);
+      assert.deepEqual((await items.find({ owner: { $in: ['b'] } }, { sort: { n: 1 } })).map((d) => d.n), [3, 4]);
+      await store.close();
+    });
+
+    it('updates with $set/$unset/$inc and removes', async () => {
+      const store = await make().open();
+      const items = await store.collection<Item>('items');
+      await items.insert({ _id: 'x', owner: 'a', n: 1, tag: 't' });
+      assert.equal(await items.update({ _id: 'x' }, { $set: { owner: 'c' }, $unset: { tag: true }, $inc: { n: 2 } }), 1);
+      const x = await items.findOne({ _id: 'x' });
+      assert.deepEqual({ owner: x?.owner, n: x?.n, tag: x?.tag }, { owner: 'c', n: 3, tag: undefined });
+      assert.equal(await items.update({ _id: 'missing' }, { $set: { n: 1 } }), 0);
+      assert.equal(await items.remove({ _id: 'x' }), 1);
+      assert.equal(await items.count({}), 0);
+      await store.close();
+    });
+
+    it('enforces unique indexes with DuplicateKeyError', async () => {
+      const store = await make().open();
+      const items = await store.collection<Item>('uniq');
+      await items.ensureIndex('tag', { unique: true, sparse: true });
+      await items.insert({ _id: '1', owner: 'a', n: 1, tag: 'same' });
+      await assert.rejects(items.insert({ _id: '2', owner: 'a', n: 2, tag: 'same' }), DuplicateKeyError);
+      await store.close();
+    });
+
+    it('keeps documents across a reopen', async () => {
+      const factory = make();
+      const first = await factory.open();
+      await (await first.collection<Item>('kept')).insert({ _id: 'k', owner: 'a', n: 7 });
+      await first.close();
+      const second = await factory.open();
+      assert.equal((await (await second.collection<Item>('kept')).findOne({ _id: 'k' }))?.n, 7);
+      await second.close();
+    });
+  });
+}
