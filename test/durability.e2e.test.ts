@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -95,6 +95,35 @@ describe('durability', () => {
     assert.deepEqual(missing, [], `${missing.length} acknowledged events lost`);
     assert.equal(stored.length, storedSet.size, 'no event stored twice');
     await second.stop('SIGTERM');
+  });
+
+  it('generates a root key on first start, logs it once, and keeps it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rootkey-'));
+    const first = new ServiceProcess({ DATA_DIR: dataDir, ROOT_API_KEY: '', LOG_LEVEL: 'info' });
+    services.push(first);
+    await first.start();
+    const key = readFileSync(join(dataDir, 'root-api-key'), 'utf8').trim();
+    assert.match(key, /^root_/);
+    assert.equal((statSync(join(dataDir, 'root-api-key')).mode & 0o777).toString(8), '600');
+    assert.ok(first.output.includes(key), 'the generated key is logged');
+    const created = await call(first.url, 'POST', '/api/accounts', { secret: key, body: { name: 'a' } });
+    assert.equal(created.status, 201);
+    await first.stop('SIGTERM');
+    const second = new ServiceProcess({ DATA_DIR: dataDir, ROOT_API_KEY: '', LOG_LEVEL: 'info' });
+    services.push(second);
+    await second.start();
+    assert.ok(!second.output.includes(key), 'logged once, at generation only');
+    assert.equal((await call(second.url, 'GET', '/api/accounts', { secret: key })).status, 200);
+    await second.stop('SIGTERM');
+  });
+
+  it('refuses to start with a clear message naming each bad setting', async () => {
+    const bad = new ServiceProcess({ RETENTION_DAYS: 'forever', INGEST_FSYNC: 'sometimes' });
+    await assert.rejects(bad.start(), (err: Error) => {
+      assert.match(err.message, /RETENTION_DAYS must be a whole number/);
+      assert.match(err.message, /INGEST_FSYNC must be one of always, everysec, no/);
+      return true;
+    });
   });
 
   it('drains the log into the store on SIGTERM and exits cleanly', async () => {

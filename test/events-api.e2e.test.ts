@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { call, createAccount, type Credentials, eventually, ROOT_KEY, startApp, type TestApp } from './support/app.js';
 
 const IPHONE_UA =
@@ -348,9 +349,20 @@ describe('Events API on embedded defaults', () => {
     }
     const dataDir = t.config.dataDir;
     await t.close(); // what SIGTERM does: drain the log into the store, close the stores
-    t = await startApp({ DATA_DIR: dataDir });
+    t = await startApp({ DATA_DIR: dataDir, RETENTION_DAYS: '30' });
     const found = await search(acme.read, 'eventName=restart&limit=100');
     assert.deepEqual(found.body.events.map((e: { eventId: string }) => e.eventId).sort(), ids.sort());
+    // A changed RETENTION_DAYS becomes the table's TTL at the next start.
+    const store = t.app.get<EventsStore>(EVENTS_STORE);
+    const [table] = await store.query<{ engine_full: string }>(
+      "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'",
+    );
+    assert.match(table!.engine_full, /toIntervalDay\(30\)/);
+    const old = await call(t.url, 'POST', '/api/events', {
+      secret: acme.write,
+      body: { eventType: 'x', eventName: 'old', timestamp: Date.now() - 40 * 86_400_000 },
+    });
+    assert.equal(old.status, 400, 'an event older than the new retention is refused');
   });
 });
 
