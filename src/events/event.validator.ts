@@ -91,12 +91,12 @@ export function validateEvent(raw: unknown, ctx: ValidationContext, path = ''): 
     if (typeof e.properties !== 'object' || Array.isArray(e.properties)) {
       errors.push({ field: at('properties'), message: 'must be an object' });
     } else {
-      const keys = { count: 0 };
-      checkProperties(e.properties as Record<string, unknown>, at('properties'), 1, keys, searchValues, errors);
-      if (keys.count > EVENT_LIMITS.maxPropertyKeys) {
+      const walk: PropertyWalk = { keys: 0, values: searchValues, errors };
+      checkProperties(e.properties as Record<string, unknown>, at('properties'), 1, walk);
+      if (walk.keys > EVENT_LIMITS.maxPropertyKeys) {
         errors.push({
           field: at('properties'),
-          message: `has ${keys.count} keys; at most ${EVENT_LIMITS.maxPropertyKeys} are allowed (nested keys count)`,
+          message: `has more than ${EVENT_LIMITS.maxPropertyKeys} keys (nested keys count)`,
         });
       }
       propertiesJson = JSON.stringify(e.properties);
@@ -181,47 +181,40 @@ function parseTimestamp(v: unknown, ctx: ValidationContext, field: string, error
   return ms;
 }
 
-function checkProperties(
-  obj: Record<string, unknown>,
-  field: string,
-  depth: number,
-  keys: { count: number },
-  searchValues: string[],
-  errors: FieldProblem[],
-): void {
+/** What a walk over the properties collects: the key count, the searchable values, the problems. */
+interface PropertyWalk {
+  keys: number;
+  values: string[];
+  errors: FieldProblem[];
+}
+
+function checkProperties(obj: Record<string, unknown>, field: string, depth: number, walk: PropertyWalk): void {
   if (depth > EVENT_LIMITS.maxPropertyDepth) {
-    errors.push({ field, message: `nests deeper than ${EVENT_LIMITS.maxPropertyDepth} levels` });
+    walk.errors.push({ field, message: `nests deeper than ${EVENT_LIMITS.maxPropertyDepth} levels` });
     return;
   }
   for (const [key, value] of Object.entries(obj)) {
-    keys.count++;
-    if (keys.count > EVENT_LIMITS.maxPropertyKeys) return;
+    walk.keys++;
+    if (walk.keys > EVENT_LIMITS.maxPropertyKeys) return;
     if (key.length === 0 || key.length > EVENT_LIMITS.maxKeyLength) {
-      errors.push({ field: `${field}`, message: `key "${key.slice(0, 40)}" must be 1 to ${EVENT_LIMITS.maxKeyLength} characters` });
+      walk.errors.push({ field, message: `key "${key.slice(0, 40)}" must be 1 to ${EVENT_LIMITS.maxKeyLength} characters` });
       continue;
     }
-    collectValue(value, `${field}.${key}`, depth, keys, searchValues, errors);
+    collectValue(value, `${field}.${key}`, depth, walk);
   }
 }
 
-function collectValue(
-  value: unknown,
-  field: string,
-  depth: number,
-  keys: { count: number },
-  searchValues: string[],
-  errors: FieldProblem[],
-): void {
-  if (typeof value === 'string') searchValues.push(value.toLowerCase());
-  else if (typeof value === 'number' || typeof value === 'boolean') searchValues.push(String(value));
+function collectValue(value: unknown, field: string, depth: number, walk: PropertyWalk): void {
+  if (typeof value === 'string') walk.values.push(value.toLowerCase());
+  else if (typeof value === 'number' || typeof value === 'boolean') walk.values.push(String(value));
   else if (Array.isArray(value)) {
     if (depth + 1 > EVENT_LIMITS.maxPropertyDepth) {
-      errors.push({ field, message: `nests deeper than ${EVENT_LIMITS.maxPropertyDepth} levels` });
+      walk.errors.push({ field, message: `nests deeper than ${EVENT_LIMITS.maxPropertyDepth} levels` });
       return;
     }
-    for (const item of value) collectValue(item, field, depth + 1, keys, searchValues, errors);
+    for (const item of value) collectValue(item, field, depth + 1, walk);
   } else if (value !== null && typeof value === 'object') {
-    checkProperties(value as Record<string, unknown>, field, depth + 1, keys, searchValues, errors);
+    checkProperties(value as Record<string, unknown>, field, depth + 1, walk);
   }
 }
 

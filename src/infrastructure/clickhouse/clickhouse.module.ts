@@ -1,4 +1,5 @@
-import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { closeOnShutdown } from '../close-on-shutdown.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { ChdbEventsStore } from './chdb.events-store.js';
@@ -19,14 +20,6 @@ export async function openEventsStore(config: AppConfig): Promise<EventsStore> {
   return ChdbEventsStore.open(config.dataDir, config.chdbSessions, config.queryTimeoutMs);
 }
 
-class EventsStoreLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
-
-  // Runs after every beforeApplicationShutdown hook, i.e. after the ingest pipeline's last flush.
-  async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
-  }
-}
 
 @Module({})
 export class ClickHouseModule {
@@ -43,7 +36,7 @@ export class ClickHouseModule {
             return store;
           },
         },
-        EventsStoreLifecycle,
+        closeOnShutdown(EVENTS_STORE),
       ],
       exports: [EVENTS_STORE],
     };

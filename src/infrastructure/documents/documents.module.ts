@@ -1,15 +1,9 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { closeOnShutdown } from '../close-on-shutdown.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { DOCUMENT_STORE, type DocumentStore } from './documents.port.js';
 import { NedbDocumentStore } from './nedb.document-store.js';
-
-class DocumentStoreLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(DOCUMENT_STORE) private readonly store: DocumentStore) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
-  }
-}
 
 /** Picks the documents adapter: NeDB files under DATA_DIR (MongoDB arrives with MONGODB_URI). */
 @Module({})
@@ -23,7 +17,7 @@ export class DocumentsModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig): DocumentStore => new NedbDocumentStore(config.dataDir),
         },
-        DocumentStoreLifecycle,
+        closeOnShutdown(DOCUMENT_STORE),
       ],
       exports: [DOCUMENT_STORE],
     };

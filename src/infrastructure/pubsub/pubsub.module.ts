@@ -1,13 +1,7 @@
-import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { closeOnShutdown } from '../close-on-shutdown.js';
 import { InProcessPubSub } from './in-process.pubsub.js';
 import { PUBSUB, type PubSub } from './pubsub.port.js';
-
-class PubSubLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(PUBSUB) private readonly pubsub: PubSub) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.pubsub.close();
-  }
-}
 
 /** Live fan-out: in-process (Redis pub/sub arrives with REDIS_URL). */
 @Module({})
@@ -22,7 +16,7 @@ export class PubSubModule {
           useFactory: (): PubSub =>
             new InProcessPubSub((err, channel) => logger.error({ err, channel }, 'subscriber failed')),
         },
-        PubSubLifecycle,
+        closeOnShutdown(PUBSUB),
       ],
       exports: [PUBSUB],
     };

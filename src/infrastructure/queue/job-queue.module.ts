@@ -1,13 +1,7 @@
-import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { closeOnShutdown } from '../close-on-shutdown.js';
 import { InProcessJobQueue } from './in-process.job-queue.js';
 import { JOB_QUEUE, type JobQueue } from './job-queue.port.js';
-
-class JobQueueLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(JOB_QUEUE) private readonly queue: JobQueue) {}
-  async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
-  }
-}
 
 /** Background jobs: in-process (Bull on Redis arrives with REDIS_URL). */
 @Module({})
@@ -24,7 +18,7 @@ export class JobQueueModule {
               failed: (job, err, willRetry) => logger.warn({ job, err, willRetry }, 'job failed'),
             }),
         },
-        JobQueueLifecycle,
+        closeOnShutdown(JOB_QUEUE),
       ],
       exports: [JOB_QUEUE],
     };

@@ -1,26 +1,13 @@
-import type { StoredEvent } from '../../events/event.types.js';
+import type { EventRow, StoredEvent } from '../../events/event.types.js';
 import type { EventsStore, QueryParams } from '../clickhouse/events-store.port.js';
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
-interface SearchRow {
+/** A row as the search query selects it: the stored columns, with the id and times converted. */
+type SearchRow = Omit<EventRow, 'account_id' | 'event_id' | 'timestamp' | 'received_at' | 'search_text'> & {
   id: string;
-  event_type: string;
-  event_name: string;
   ts: number;
   received_ms: number;
-  session_id: string;
-  user_id: string;
-  anonymous_id: string;
-  properties: string;
-  ip: string;
-  user_agent: string;
-  locale: string;
-  browser: string;
-  browser_version: string;
-  os: string;
-  os_version: string;
-  device_type: string;
-}
+};
 
 /**
  * Search on the events store: hasToken() over `search_text` uses the tokenbf_v1 skip index,
