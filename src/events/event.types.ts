@@ -16,6 +16,8 @@ export interface RequestContext {
   ip: string;
   userAgent: string | undefined;
   receivedAt: number;
+  /** Content-Length of the request, when the client sent it */
+  bodyBytes?: number;
 }
 
 /** One row of the `events` table exactly as written (JSONEachRow). */

@@ -48,6 +48,11 @@ export interface ValidationContext {
   accountId: string;
   now: number;
   retentionDays: number;
+  /**
+   * Size of the request body the event came in, when known: no event in it can be larger, so
+   * when it is within the limit the per-event size check is skipped.
+   */
+  bodyBytes?: number;
 }
 
 export type ValidationResult = { ok: true; event: ValidatedEvent } | { ok: false; errors: FieldProblem[] };
@@ -105,7 +110,8 @@ export function validateEvent(raw: unknown, ctx: ValidationContext, path = ''): 
 
   if (e.context !== undefined && e.context !== null) checkContext(e.context, at('context'), errors);
 
-  if (errors.length === 0) {
+  const bodyMayHoldLargeEvent = ctx.bodyBytes === undefined || ctx.bodyBytes > EVENT_LIMITS.maxEventBytes;
+  if (errors.length === 0 && bodyMayHoldLargeEvent) {
     const bytes = eventBytes(e, propertiesJson);
     if (bytes > EVENT_LIMITS.maxEventBytes) {
       errors.push({

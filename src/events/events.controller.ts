@@ -15,7 +15,13 @@ import { IngestService } from './ingest.service.js';
 
 function requestContext(request: AuthenticatedRequest): RequestContext {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : undefined, receivedAt: Date.now() };
+  const length = Number(request.headers['content-length']);
+  return {
+    ip: request.ip,
+    userAgent: typeof ua === 'string' ? ua : undefined,
+    receivedAt: Date.now(),
+    bodyBytes: Number.isFinite(length) ? length : undefined,
+  };
 }
 
 @Controller('api/events')

@@ -63,7 +63,12 @@ export class IngestService implements OnApplicationBootstrap {
     const outcome: IngestOutcome = { eventIds: [], accepted: 0, duplicates: 0, rejected: [] };
     const lines: string[] = [];
     const claimed: string[] = [];
-    const validation = { accountId, now: request.receivedAt, retentionDays: this.config.retentionDays };
+    const validation = {
+      accountId,
+      now: request.receivedAt,
+      retentionDays: this.config.retentionDays,
+      bodyBytes: request.bodyBytes,
+    };
     inputs.forEach((raw, index) => {
       const result = validateEvent(raw, validation, fieldPrefix ? `${fieldPrefix}[${index}]` : '');
       if (!result.ok) {
