@@ -2,11 +2,10 @@ import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module.js';
 import { ApiExceptionFilter } from './common/api-exception.filter.js';
-import { createValidationPipe } from './common/validation.pipe.js';
 import type { AppConfig } from './config/config.schema.js';
 import { EVENT_LIMITS } from './events/event.validator.js';
 import { PinoLoggerService } from './observability/logger.js';
@@ -18,6 +17,9 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     loggerInstance: logger,
     // A log line per request would cost more than the ingestion itself; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // No pino child per request (it cost ~7% of ingestion throughput): error logs carry the
+    // request id explicitly (ApiExceptionFilter).
+    childLoggerFactory: (parent: FastifyBaseLogger) => parent,
     // Room for a full batch (5 MB of events) plus the envelope.
     bodyLimit: EVENT_LIMITS.maxBatchBytes + 64 * 1024,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
@@ -31,6 +33,5 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     bufferLogs: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter());
-  app.useGlobalPipes(createValidationPipe());
   return app;
 }

@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { validateDtos } from '../common/validation.pipe.js';
 import { AccountsService } from './accounts.service.js';
 import { CreateAccountDto, CreateClientDto, PageQueryDto } from './accounts.dto.js';
 import { RequirePermission } from './auth.decorators.js';
 
 @Controller('api/accounts')
+@UsePipes(validateDtos)
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 

@@ -11,7 +11,11 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   return problems;
 }
 
-/** class-validator for management DTOs; failures become the one error body with field paths. */
+/**
+ * class-validator for management DTOs; failures become the one error body with field paths.
+ * Applied per controller or route (`@UsePipes(validateDtos)`), not globally: a global pipe runs
+ * on every parameter of every request and cost the ingestion routes ~15% of their throughput.
+ */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     transform: true,
@@ -21,3 +25,6 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => ApiError.validation(flatten(errors)),
   });
 }
+
+/** The shared instance for `@UsePipes(validateDtos)`. */
+export const validateDtos = createValidationPipe();

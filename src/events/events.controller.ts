@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, UsePipes } from '@nestjs/common';
+import { validateDtos } from '../common/validation.pipe.js';
 import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
 import {
@@ -68,6 +69,7 @@ export class EventsController {
 
   @Get('search')
   @RequirePermission('query')
+  @UsePipes(validateDtos)
   async searchEvents(@CurrentAccountId() accountId: string, @Query() query: SearchEventsQueryDto) {
     const from = parseTime(query.from, 'from');
     const to = parseTime(query.to, 'to');
