@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { call, createAccount, type Credentials, eventually, ROOT_KEY, startApp, type TestApp } from './support/app.js';
@@ -313,6 +315,9 @@ describe('Events API on embedded defaults', () => {
     const acmeView = list.body.accounts.find((a: { id: string }) => a.id === acme.accountId);
     assert.equal(acmeView.clients.length, 3);
     assert.ok(!JSON.stringify(list.body).includes(acme.write), 'secrets are never listed');
+    const stored = readFileSync(join(t.config.dataDir, 'documents', 'clients.db'), 'utf8');
+    assert.ok(!stored.includes(acme.write) && !stored.includes(acme.read), 'secrets are not stored');
+    assert.ok(stored.includes(createHash('sha256').update(acme.write).digest('hex')), 'only their hash is');
 
     const added = await call(t.url, 'POST', `/api/accounts/${acme.accountId}/clients`, { secret: acme.admin, body: { type: 'write' } });
     assert.equal(added.status, 201);
