@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
-import { EventsModule } from './events/events.module.js';
+import { EventsApiModule, EventsModule } from './events/events.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 
@@ -14,9 +14,10 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         InfrastructureModule.forRoot(),
-        AccountsModule,
         EventsModule,
         ObservabilityModule,
+        // A worker serves only /health and /ready; the API modules stay out of it.
+        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule]),
       ],
     };
   }

@@ -5,9 +5,11 @@
  */
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
+export type Role = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface AppConfig {
+  role: Role;
   port: number;
   host: string;
   dataDir: string;
@@ -30,6 +32,28 @@ export interface AppConfig {
     logMaxBytes: number;
     memoryBufferBytes: number;
     dedupWindow: number;
+  };
+  redisUrl: string | undefined;
+  jobsConcurrency: number;
+  nats: {
+    url: string | undefined;
+    stream: string;
+    subject: string;
+    consumer: string;
+    maxBytes: number;
+    maxAgeHours: number;
+    duplicateWindowSeconds: number;
+    replicas: number;
+    fetchMaxMessages: number;
+    ackWaitSeconds: number;
+  };
+  mongodbUri: string | undefined;
+  elasticsearch: {
+    node: string | undefined;
+    username: string | undefined;
+    password: string | undefined;
+    apiKey: string | undefined;
+    indexPrefix: string;
   };
 }
 
@@ -71,6 +95,28 @@ const url: Parser<string> = (raw) => {
   }
 };
 
+const urlWith =
+  (...protocols: string[]): Parser<string> =>
+  (raw) => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw new Error(`must be a URL (${protocols.join(' or ')}), got "${raw}"`);
+    }
+    if (!protocols.includes(u.protocol.replace(/:$/, ''))) {
+      throw new Error(`must be a ${protocols.join(' or ')} URL, got "${raw}"`);
+    }
+    return raw;
+  };
+
+const identifier =
+  (pattern: RegExp, what: string): Parser<string> =>
+  (raw) => {
+    if (!pattern.test(raw)) throw new Error(`must be ${what}, got "${raw}"`);
+    return raw;
+  };
+
 const list: Parser<string[]> = (raw) =>
   raw
     .split(',')
@@ -84,6 +130,13 @@ const secret: Parser<string> = (raw) => {
 
 /** The schema: order here is the order of `.env.example` and the README table. */
 export const SETTINGS = {
+  role: {
+    env: 'ROLE',
+    default: 'all',
+    description:
+      'What this process runs: all (API and workers), api (HTTP and WebSocket only) or worker (ingest writers, jobs, schedules); api and worker need NATS_URL',
+    parse: oneOf<Role>('all', 'api', 'worker'),
+  },
   port: { env: 'PORT', default: '3004', description: 'HTTP port the API listens on', parse: integer(0, 65535) },
   host: { env: 'HOST', default: '0.0.0.0', description: 'Address the API binds to', parse: text },
   dataDir: {
@@ -183,6 +236,102 @@ export const SETTINGS = {
       'How many recent client-supplied event ids each process remembers to drop retried duplicates (about 150 bytes each)',
     parse: integer(0, 50_000_000),
   },
+  redisUrl: {
+    env: 'REDIS_URL',
+    default: undefined,
+    description: 'Redis for jobs (Bull) and live fan-out between replicas (pub/sub); in-process when unset',
+    parse: urlWith('redis', 'rediss'),
+  },
+  jobsConcurrency: {
+    env: 'JOBS_CONCURRENCY',
+    default: '2',
+    description: 'Jobs of one kind that one worker runs at once',
+    parse: integer(1, 64),
+  },
+  natsUrl: {
+    env: 'NATS_URL',
+    default: undefined,
+    description: 'NATS with JetStream for the durable ingest log (comma-separated servers); the local log under DATA_DIR when unset',
+    parse: (raw: string) => {
+      for (const server of raw.split(',')) urlWith('nats', 'tls')(server.trim());
+      return raw;
+    },
+  },
+  natsStream: {
+    env: 'NATS_STREAM',
+    default: 'ANALYTICS_EVENTS',
+    description: 'JetStream stream holding accepted events until the writers store them',
+    parse: identifier(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -'),
+  },
+  natsSubject: {
+    env: 'NATS_SUBJECT',
+    default: 'analytics.events',
+    description: 'Subject accepted events are published on',
+    parse: identifier(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a dot-separated NATS subject without wildcards'),
+  },
+  natsConsumer: {
+    env: 'NATS_CONSUMER',
+    default: 'event-writer',
+    description: 'Durable pull consumer shared by all writers',
+    parse: identifier(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -'),
+  },
+  natsMaxBytes: {
+    env: 'NATS_MAX_BYTES',
+    default: String(10 * 1024 * 1024 * 1024),
+    description: 'Stream size limit; when reached new events are refused (503) rather than old ones dropped',
+    parse: integer(1024 * 1024),
+  },
+  natsMaxAgeHours: {
+    env: 'NATS_MAX_AGE_HOURS',
+    default: '168',
+    description: 'How long an event may wait in the stream for a writer',
+    parse: integer(1, 24 * 365),
+  },
+  natsDuplicateWindowSeconds: {
+    env: 'NATS_DUPLICATE_WINDOW_SECONDS',
+    default: '300',
+    description: 'JetStream drops a message whose id it saw within this window (retried batches with client event ids)',
+    parse: integer(1, 86_400),
+  },
+  natsReplicas: {
+    env: 'NATS_REPLICAS',
+    default: '1',
+    description: 'Stream replicas (3 on a JetStream cluster)',
+    parse: integer(1, 5),
+  },
+  natsFetchMaxMessages: {
+    env: 'NATS_FETCH_MAX_MESSAGES',
+    default: '200',
+    description: 'Messages a writer takes per fetch and stores in one insert (a message is one request: 1 to 1000 events)',
+    parse: integer(1, 10_000),
+  },
+  natsAckWaitSeconds: {
+    env: 'NATS_ACK_WAIT_SECONDS',
+    default: '60',
+    description: 'A message not acknowledged within this time is redelivered to another writer',
+    parse: integer(5, 3600),
+  },
+  mongodbUri: {
+    env: 'MONGODB_URI',
+    default: undefined,
+    description: 'MongoDB for accounts and definitions; NeDB files under DATA_DIR when unset',
+    parse: urlWith('mongodb', 'mongodb+srv'),
+  },
+  elasticsearchNode: {
+    env: 'ELASTICSEARCH_NODE',
+    default: undefined,
+    description: 'Elasticsearch URL for event search; search runs on the events store when unset',
+    parse: url,
+  },
+  elasticsearchUsername: { env: 'ELASTICSEARCH_USERNAME', default: undefined, description: 'Elasticsearch user (basic auth)', parse: text },
+  elasticsearchPassword: { env: 'ELASTICSEARCH_PASSWORD', default: undefined, description: 'Elasticsearch password (basic auth)', parse: text },
+  elasticsearchApiKey: { env: 'ELASTICSEARCH_API_KEY', default: undefined, description: 'Elasticsearch API key (instead of user and password)', parse: text },
+  elasticsearchIndexPrefix: {
+    env: 'ELASTICSEARCH_INDEX_PREFIX',
+    default: 'analytics',
+    description: 'Prefix of the index template and monthly event indices',
+    parse: identifier(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ or -'),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export class ConfigError extends Error {
@@ -212,9 +361,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       problems.push(`${setting.env} ${(err as Error).message}`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
   const v = values as Parsed;
+  // Rules that involve more than one setting.
+  if (problems.length === 0 && v.role !== 'all' && !v.natsUrl) {
+    problems.push(`ROLE=${v.role} needs NATS_URL: api and worker processes share the ingest log through JetStream`);
+  }
+  if (problems.length === 0 && v.role !== 'all' && !v.clickhouseUrl) {
+    problems.push(`ROLE=${v.role} needs CLICKHOUSE_URL: separate processes cannot share an embedded chDB directory`);
+  }
+  if (v.elasticsearchApiKey && (v.elasticsearchUsername || v.elasticsearchPassword)) {
+    problems.push('ELASTICSEARCH_API_KEY and ELASTICSEARCH_USERNAME/PASSWORD are alternatives: set one');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
+    role: v.role!,
     port: v.port!,
     host: v.host!,
     dataDir: v.dataDir!,
@@ -237,6 +397,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       logMaxBytes: v.ingestLogMaxBytes!,
       memoryBufferBytes: v.ingestMemoryBufferBytes!,
       dedupWindow: v.ingestDedupWindow!,
+    },
+    redisUrl: v.redisUrl,
+    jobsConcurrency: v.jobsConcurrency!,
+    nats: {
+      url: v.natsUrl,
+      stream: v.natsStream!,
+      subject: v.natsSubject!,
+      consumer: v.natsConsumer!,
+      maxBytes: v.natsMaxBytes!,
+      maxAgeHours: v.natsMaxAgeHours!,
+      duplicateWindowSeconds: v.natsDuplicateWindowSeconds!,
+      replicas: v.natsReplicas!,
+      fetchMaxMessages: v.natsFetchMaxMessages!,
+      ackWaitSeconds: v.natsAckWaitSeconds!,
+    },
+    mongodbUri: v.mongodbUri,
+    elasticsearch: {
+      node: v.elasticsearchNode,
+      username: v.elasticsearchUsername,
+      password: v.elasticsearchPassword,
+      apiKey: v.elasticsearchApiKey,
+      indexPrefix: v.elasticsearchIndexPrefix!,
     },
   };
 }

@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
 import { EventsController } from './events.controller.js';
+import { EventsRepository } from './events.repository.js';
 import { EventsSchemaService } from './events-schema.service.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
 import { IngestService } from './ingest.service.js';
 
+/** The ingest pipeline and the events schema: in every role. */
 @Module({
-  controllers: [EventsController],
-  providers: [EventsSchemaService, IngestPipelineService, IngestService],
+  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService],
   exports: [IngestService, IngestPipelineService],
 })
 export class EventsModule {}
+
+/** The Events API routes: only where HTTP traffic is served (ROLE=all or api). */
+@Module({ imports: [EventsModule], controllers: [EventsController] })
+export class EventsApiModule {}

@@ -5,9 +5,11 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/ingest-log/ingest-log.port.js';
 import { PUBSUB, type PubSub } from '../infrastructure/pubsub/pubsub.port.js';
+import { EventsRepository } from './events.repository.js';
 
 export const EVENTS_STORED_CHANNEL = 'events.stored';
 
@@ -24,8 +26,9 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
 
   constructor(
     @Inject(INGEST_LOG) private readonly log: IngestLog,
-    @Inject(EVENTS_STORE) private readonly store: EventsStore,
+    private readonly events: EventsRepository,
     @Inject(PUBSUB) private readonly pubsub: PubSub,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Lets the ingest service see rows recovered from the log at start (to seed its dedup window). */
@@ -34,8 +37,10 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // ROLE=api only appends; the writers (ROLE=worker) drain the shared log into the store.
+    const writes = this.config.role !== 'api';
     await this.log.start(
-      (batch) => this.write(batch),
+      writes ? (batch) => this.write(batch) : null,
       (row) => {
         for (const h of this.recoveredHandlers) h(row);
       },
@@ -46,8 +51,12 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     await this.log.stop();
   }
 
-  append(rows: Buffer, count: number): Promise<void> {
-    return this.log.append(rows, count);
+  append(rows: Buffer, count: number, dedupKey?: string): Promise<void> {
+    return this.log.append(rows, count, dedupKey);
+  }
+
+  ping(): Promise<boolean> {
+    return this.log.ping();
   }
 
   /** Forces every acknowledged event into the store now. */
@@ -60,8 +69,19 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async write(batch: IngestBatch): Promise<void> {
-    await this.store.insertJsonEachRow('events', batch.rows, { dedupToken: batch.id });
-    this.logger.debug({ batch: batch.id, events: batch.count }, 'batch stored');
+    const rows = batch.replay ? await this.withoutStored(batch.rows) : batch.rows;
+    if (rows.length > 0) await this.events.insert(rows, batch.id);
+    this.logger.debug({ batch: batch.id, events: batch.count, replay: batch.replay ?? false }, 'batch stored');
     await this.pubsub.publish(EVENTS_STORED_CHANNEL, { batch: batch.id, count: batch.count });
+  }
+
+  /** A replayed batch may be partly stored already: keep only the rows the store lacks. */
+  private async withoutStored(rows: Buffer): Promise<Buffer> {
+    const lines = rows.toString('utf8').split('\n').filter((l) => l.length > 0);
+    const parsed = lines.map((l) => JSON.parse(l) as { account_id: string; event_id: string; received_at: string });
+    const stored = await this.events.storedIds(parsed);
+    if (stored.size > 0) this.logger.log({ skipped: stored.size }, 'skipped events already stored (redelivery)');
+    const keep = lines.filter((_, i) => !stored.has(parsed[i]!.event_id));
+    return Buffer.from(keep.length > 0 ? `${keep.join('\n')}\n` : '');
   }
 }

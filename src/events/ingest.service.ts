@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ApiError, type FieldProblem } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -63,6 +64,7 @@ export class IngestService implements OnApplicationBootstrap {
     const outcome: IngestOutcome = { eventIds: [], accepted: 0, duplicates: 0, rejected: [] };
     const lines: string[] = [];
     const claimed: string[] = [];
+    let allIdsFromClient = true;
     const validation = {
       accountId,
       now: request.receivedAt,
@@ -79,7 +81,8 @@ export class IngestService implements OnApplicationBootstrap {
       const row = toEventRow(accountId, result.event, request, this.userAgents);
       outcome.eventIds.push(row.event_id);
       outcome.accepted++;
-      if (result.event.input.eventId !== undefined) {
+      if (result.event.input.eventId === undefined) allIdsFromClient = false;
+      else {
         const key = `${accountId}|${row.event_id}`;
         if (this.recentIds.has(key)) {
           outcome.duplicates++;
@@ -92,7 +95,10 @@ export class IngestService implements OnApplicationBootstrap {
     });
     if (lines.length > 0) {
       try {
-        await this.pipeline.append(Buffer.from(`${lines.join('\n')}\n`), lines.length);
+        // With every id chosen by the client, a retry of this request is recognisable anywhere
+        // (JetStream drops a message id it has seen within its duplicate window).
+        const dedupKey = allIdsFromClient ? messageId(accountId, claimed) : undefined;
+        await this.pipeline.append(Buffer.from(`${lines.join('\n')}\n`), lines.length, dedupKey);
       } catch (err) {
         // Not stored: forget the ids so the client's retry is not mistaken for a duplicate.
         for (const key of claimed) this.recentIds.delete(key);
@@ -112,4 +118,8 @@ export class IngestService implements OnApplicationBootstrap {
   stats() {
     return { ...this.counters, dedupWindowSize: this.recentIds.size };
   }
+}
+
+function messageId(accountId: string, keys: string[]): string {
+  return createHash('sha256').update(accountId).update('\0').update(keys.join(',')).digest('hex');
 }

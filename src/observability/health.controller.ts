@@ -23,14 +23,19 @@ export class HealthController {
   /** Readiness: the stores answer; 503 otherwise, so a load balancer stops sending traffic. */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const [eventsStore, documents] = await Promise.all([this.events.ping(), this.documents.ping()]);
-    const ready = eventsStore && documents;
+    const [eventsStore, documents, ingestLog] = await Promise.all([
+      this.events.ping(),
+      this.documents.ping(),
+      this.pipeline.ping(),
+    ]);
+    const ready = eventsStore && documents && ingestLog;
     void reply.status(ready ? 200 : 503);
     return {
       status: ready ? 'ready' : 'unavailable',
       checks: {
         eventsStore: { kind: this.events.kind, up: eventsStore },
         documents: { kind: this.documents.kind, up: documents },
+        ingestLog: { kind: this.pipeline.stats().kind, up: ingestLog },
       },
       ingest: { ...this.pipeline.stats(), ...this.ingest.stats() },
     };

@@ -12,12 +12,18 @@ export interface IngestBatch {
   id: string;
   rows: Buffer;
   count: number;
+  /**
+   * Some rows may already be stored (a redelivery after a writer died between its insert and
+   * its ack): the sink must skip those rather than store them twice.
+   */
+  replay?: boolean;
 }
 
 /** Writes a batch to the stores. Throwing means "not stored": the log keeps it and retries. */
 export type IngestSink = (batch: IngestBatch) => Promise<void>;
 
 export interface IngestLogStats {
+  kind: 'local' | 'jetstream';
   appendedEvents: number;
   flushedEvents: number;
   pendingEvents: number;
@@ -32,12 +38,14 @@ export interface IngestLog {
    * Appends rows (each a JSON object followed by '\n'). Resolves once they are durable under the
    * configured fsync policy; rejects with IngestBackpressureError when the log is full.
    */
-  append(rows: Buffer, count: number): Promise<void>;
+  append(rows: Buffer, count: number, dedupKey?: string): Promise<void>;
   /**
    * Recovers what an earlier run left unflushed (each recovered row is shown to `onRecoveredRow`),
-   * then starts flushing to the sink.
+   * then starts delivering to the sink. A null sink only appends (ROLE=api: writers run elsewhere).
    */
-  start(sink: IngestSink, onRecoveredRow?: (row: Record<string, unknown>) => void): Promise<void>;
+  start(sink: IngestSink | null, onRecoveredRow?: (row: Record<string, unknown>) => void): Promise<void>;
+  /** True while appends can be made durable (readiness). */
+  ping(): Promise<boolean>;
   /** Forces everything appended so far to the sink (used by shutdown and tests). */
   flush(): Promise<void>;
   /** Stops accepting, flushes what it can, and closes. Unflushed rows stay on disk for the next start. */

@@ -84,7 +84,8 @@ export class LocalIngestLog implements IngestLog {
     this.dir = resolve(options.dir);
   }
 
-  async start(sink: IngestSink, onRecoveredRow?: (row: Record<string, unknown>) => void): Promise<void> {
+  async start(sink: IngestSink | null, onRecoveredRow?: (row: Record<string, unknown>) => void): Promise<void> {
+    if (!sink) throw new Error('the local ingest log needs its sink in the same process (ROLE=all)');
     mkdirSync(this.dir, { recursive: true });
     this.sink = sink;
     await this.recover(onRecoveredRow);
@@ -154,8 +155,13 @@ export class LocalIngestLog implements IngestLog {
     }
   }
 
+  async ping(): Promise<boolean> {
+    return this.active !== null && !this.stopping;
+  }
+
   stats(): IngestLogStats {
     return {
+      kind: 'local',
       ...this.counters,
       pendingEvents: this.unflushedEvents,
       pendingBytes: this.unflushedBytes,

@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+
+/** Writes to the `events` table (reads go through the search port and, later, query builders). */
+@Injectable()
+export class EventsRepository {
+  constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
+
+  /** One insert; a retry with the same token is stored once. */
+  insert(rows: Buffer, dedupToken: string): Promise<void> {
+    return this.store.insertJsonEachRow('events', rows, { dedupToken });
+  }
+
+  /**
+   * Which of these rows' event ids the table already holds. Bounded by the rows' accounts and
+   * receive times, so it reads a few granules (received_at minmax and event_id bloom indexes).
+   */
+  async storedIds(rows: { account_id: string; event_id: string; received_at: string }[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    let from = rows[0]!.received_at;
+    let to = from;
+    for (const r of rows) {
+      if (r.received_at < from) from = r.received_at;
+      if (r.received_at > to) to = r.received_at;
+    }
+    const found = await this.store.query<{ id: string }>(
+      `SELECT toString(event_id) AS id FROM events
+       WHERE account_id IN {accounts:Array(String)}
+         AND received_at BETWEEN {from:DateTime64(3)} AND {to:DateTime64(3)}
+         AND event_id IN {ids:Array(UUID)}`,
+      {
+        accounts: [...new Set(rows.map((r) => r.account_id))],
+        from,
+        to,
+        ids: rows.map((r) => r.event_id),
+      },
+    );
+    return new Set(found.map((r) => r.id));
+  }
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { call, createAccount, type Credentials } from './support/app.js';
+import { ChdbHttpHarness } from './support/chdb-http-harness.js';
+import { ServiceProcess } from './support/service-process.js';
+import { deleteStreams, NATS_URL, needs } from './support/services.js';
+
+/** Every stored event id of one event name, paging through search. */
+async function storedIds(url: string, secret: string, eventName: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = '';
+  while (cursor !== null) {
+    const r = await call(url, 'GET', `/api/events/search?eventName=${eventName}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
+      secret,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    ids.push(...r.body.events.map((e: { eventId: string }) => e.eventId));
+    cursor = r.body.nextCursor;
+  }
+  return ids;
+}
+
+describe('api and worker as separate processes on JetStream', { skip: await needs('nats') }, () => {
+  const stream = `TEST_ROLES_${randomUUID().slice(0, 8)}`;
+  const harness = new ChdbHttpHarness(mkdtempSync(join(tmpdir(), 'roles-ch-')));
+  const processes: ServiceProcess[] = [];
+  let env: Record<string, string>;
+  let api: ServiceProcess;
+  let acct: Credentials;
+
+  const worker = () => {
+    const w = new ServiceProcess({ ...env, ROLE: 'worker', DATA_DIR: mkdtempSync(join(tmpdir(), 'roles-worker-')) });
+    processes.push(w);
+    return w;
+  };
+
+  before(async () => {
+    const chUrl = await harness.start();
+    env = {
+      CLICKHOUSE_URL: chUrl,
+      CLICKHOUSE_DATABASE: 'roles_test',
+      NATS_URL,
+      NATS_STREAM: stream,
+      NATS_SUBJECT: `test.${stream.toLowerCase()}`,
+      NATS_MAX_BYTES: String(256 * 1024 * 1024),
+      NATS_ACK_WAIT_SECONDS: '5',
+      NATS_FETCH_MAX_MESSAGES: '20',
+    };
+    api = new ServiceProcess({ ...env, ROLE: 'api', DATA_DIR: mkdtempSync(join(tmpdir(), 'roles-api-')) });
+    processes.push(api);
+    await api.start();
+    acct = await createAccount(api.url);
+  });
+
+  after(async () => {
+    for (const p of processes) await p.stop('SIGKILL');
+    await harness.stop();
+    await deleteStreams([stream]);
+  });
+
+  it('stores every acknowledged event exactly once when the worker is killed -9 midway', async () => {
+    const ready = await call(api.url, 'GET', '/ready');
+    assert.equal(ready.body.checks.ingestLog.kind, 'jetstream');
+    let w = worker();
+    await w.start();
+
+    const acked: string[] = [];
+    let running = true;
+    const senders = Array.from({ length: 8 }, async () => {
+      while (running) {
+        const events = Array.from({ length: 20 }, () => ({ eventId: randomUUID(), eventType: 'load', eventName: 'split_roles' }));
+        const r = await call(api.url, 'POST', '/api/events/batch', { secret: acct.write, body: { events } });
+        if (r.status === 202) acked.push(...events.map((e) => e.eventId));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    await w.stop('SIGKILL'); // mid-stream: some batches were taken but not acked
+    await new Promise((r) => setTimeout(r, 500));
+    running = false;
+    await Promise.all(senders);
+    assert.ok(acked.length > 500, `traffic before the kill: ${acked.length}`);
+
+    w = worker();
+    await w.start();
+    const deadline = Date.now() + 60_000;
+    let stored: string[] = [];
+    while (Date.now() < deadline) {
+      stored = await storedIds(api.url, acct.read, 'split_roles');
+      if (stored.length >= acked.length) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Give a late redelivery time to (wrongly) add a duplicate before counting.
+    await new Promise((r) => setTimeout(r, 6000));
+    stored = await storedIds(api.url, acct.read, 'split_roles');
+    const storedSet = new Set(stored);
+    const missing = acked.filter((id) => !storedSet.has(id));
+    assert.equal(missing.length, 0, `${missing.length} of ${acked.length} acknowledged events missing; worker said:\n${w.output.slice(-3000)}`);
+    assert.equal(stored.length, storedSet.size, 'none stored twice');
+    assert.equal(stored.length, acked.length);
+    await w.stop('SIGTERM');
+  });
+
+  it('serves only health and readiness on a worker, and the API on an api process', async () => {
+    const w = worker();
+    await w.start();
+    assert.equal((await call(w.url, 'GET', '/ready')).status, 200);
+    assert.equal((await call(w.url, 'POST', '/api/accounts', { body: { name: 'x' } })).status, 404);
+    assert.equal((await call(api.url, 'GET', '/api/events/search', { secret: acct.read })).status, 200);
+    await w.stop('SIGTERM');
+  });
+});
