@@ -35,6 +35,8 @@ export class InProcessPubSub implements PubSub {
     return () => set.delete(handler);
   }
 
+  async ready(): Promise<void> {}
+
   async close(): Promise<void> {
     this.handlers.clear();
   }

@@ -1,9 +1,12 @@
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { closeOnShutdown } from '../close-on-shutdown.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.schema.js';
 import { InProcessPubSub } from './in-process.pubsub.js';
 import { PUBSUB, type PubSub } from './pubsub.port.js';
+import { RedisPubSub } from './redis.pubsub.js';
 
-/** Live fan-out: in-process (Redis pub/sub arrives with REDIS_URL). */
+/** Live fan-out: Redis pub/sub when REDIS_URL is set (across replicas), in-process otherwise. */
 @Module({})
 export class PubSubModule {
   static forRoot(): DynamicModule {
@@ -13,8 +16,11 @@ export class PubSubModule {
       providers: [
         {
           provide: PUBSUB,
-          useFactory: (): PubSub =>
-            new InProcessPubSub((err, channel) => logger.error({ err, channel }, 'subscriber failed')),
+          inject: [APP_CONFIG],
+          useFactory: async (config: AppConfig): Promise<PubSub> => {
+            const onError = (err: unknown, channel: string) => logger.error({ err, channel }, 'subscriber failed');
+            return config.redisUrl ? RedisPubSub.connect(config.redisUrl, onError) : new InProcessPubSub(onError);
+          },
         },
         closeOnShutdown(PUBSUB),
       ],

@@ -10,5 +10,7 @@ export interface PubSub {
   readonly kind: 'in-process' | 'redis';
   publish(channel: string, message: unknown): Promise<void>;
   subscribe(channel: string, handler: (message: unknown) => void | Promise<void>): Unsubscribe;
+  /** Resolves once the subscriptions made so far receive messages. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import type { PubSub, Unsubscribe } from './pubsub.port.js';
+
+type Handler = (message: unknown) => void | Promise<void>;
+
+/**
+ * Pub/sub across replicas on Redis: one connection publishes, one subscribes (a subscribed
+ * connection can do nothing else). Channels are prefixed so several deployments can share a
+ * Redis. Delivery is at most once, like Redis pub/sub itself: use it for live fan-out and
+ * cache invalidation, never for data that must arrive.
+ */
+export class RedisPubSub implements PubSub {
+  readonly kind = 'redis' as const;
+  private readonly handlers = new Map<string, Set<Handler>>();
+  private subscribing: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+    private readonly onError: (err: unknown, channel: string) => void,
+  ) {
+    subscriber.on('message', (channel: string, payload: string) => this.deliver(channel, payload));
+  }
+
+  static async connect(url: string, onError: (err: unknown, channel: string) => void, prefix = 'analytics:'): Promise<RedisPubSub> {
+    const options = { lazyConnect: true, maxRetriesPerRequest: 3 };
+    const publisher = new Redis(url, options);
+    const subscriber = new Redis(url, options);
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+    return new RedisPubSub(publisher, subscriber, prefix, onError);
+  }
+
+  async publish(channel: string, message: unknown): Promise<void> {
+    await this.publisher.publish(this.prefix + channel, JSON.stringify(message));
+  }
+
+  subscribe(channel: string, handler: Handler): Unsubscribe {
+    let set = this.handlers.get(channel);
+    if (!set) {
+      this.handlers.set(channel, (set = new Set()));
+      const done = this.subscriber.subscribe(this.prefix + channel).catch((err: unknown) => this.onError(err, channel));
+      this.subscribing = Promise.all([this.subscribing, done]);
+    }
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0) {
+        this.handlers.delete(channel);
+        this.subscriber.unsubscribe(this.prefix + channel).catch((err: unknown) => this.onError(err, channel));
+      }
+    };
+  }
+
+  /** Resolves once every channel subscribed so far is active on the server. */
+  async ready(): Promise<void> {
+    await this.subscribing;
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    await Promise.all([this.publisher.quit(), this.subscriber.quit()]).catch(() => undefined);
+  }
+
+  private deliver(prefixed: string, payload: string): void {
+    const channel = prefixed.slice(this.prefix.length);
+    const subscribers = this.handlers.get(channel);
+    if (!subscribers) return;
+    for (const handler of subscribers) {
+      try {
+        const result = handler(JSON.parse(payload));
+        if (result instanceof Promise) result.catch((err) => this.onError(err, channel));
+      } catch (err) {
+        this.onError(err, channel);
+      }
+    }
+  }
+}
