@@ -13,7 +13,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        InfrastructureModule.forRoot(),
+        InfrastructureModule.forRoot(config),
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.

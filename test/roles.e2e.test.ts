@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { call, createAccount, type Credentials } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
-import { deleteStreams, NATS_URL, needs } from './support/services.js';
+import { deleteStreams, NATS_URL, needs, REDIS_URL } from './support/services.js';
 
 /** Every stored event id of one event name, paging through search. */
 async function storedIds(url: string, secret: string, eventName: string): Promise<string[]> {
@@ -24,7 +24,7 @@ async function storedIds(url: string, secret: string, eventName: string): Promis
   return ids;
 }
 
-describe('api and worker as separate processes on JetStream', { skip: await needs('nats') }, () => {
+describe('api and worker as separate processes on JetStream', { skip: (await needs('nats')) || (await needs('redis')) }, () => {
   const stream = `TEST_ROLES_${randomUUID().slice(0, 8)}`;
   const harness = new ChdbHttpHarness(mkdtempSync(join(tmpdir(), 'roles-ch-')));
   const processes: ServiceProcess[] = [];
@@ -44,6 +44,7 @@ describe('api and worker as separate processes on JetStream', { skip: await need
       CLICKHOUSE_URL: chUrl,
       CLICKHOUSE_DATABASE: 'roles_test',
       NATS_URL,
+      REDIS_URL,
       NATS_STREAM: stream,
       NATS_SUBJECT: `test.${stream.toLowerCase()}`,
       NATS_MAX_BYTES: String(256 * 1024 * 1024),

@@ -52,6 +52,18 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a split deployment without the shared engines it needs', () => {
+    assert.throws(() => loadConfig({ ROLE: 'api' }), /ROLE=api needs NATS_URL/);
+    assert.throws(() => loadConfig({ ROLE: 'worker', NATS_URL: 'nats://n:4222' }), /ROLE=worker needs REDIS_URL/);
+    assert.throws(
+      () => loadConfig({ ROLE: 'worker', NATS_URL: 'nats://n:4222', REDIS_URL: 'redis://r:6379' }),
+      /ROLE=worker needs CLICKHOUSE_URL/,
+    );
+    const ok = loadConfig({ ROLE: 'api', NATS_URL: 'nats://n:4222', REDIS_URL: 'redis://r:6379', CLICKHOUSE_URL: 'http://ch:8123' });
+    assert.equal(ok.role, 'api');
+    assert.throws(() => loadConfig({ REDIS_URL: 'http://r' }), /REDIS_URL must be a redis or rediss URL/);
+  });
+
   it('is documented: .env.example and the README list every setting with its default', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');

@@ -366,6 +366,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (problems.length === 0 && v.role !== 'all' && !v.natsUrl) {
     problems.push(`ROLE=${v.role} needs NATS_URL: api and worker processes share the ingest log through JetStream`);
   }
+  if (problems.length === 0 && v.role !== 'all' && !v.redisUrl) {
+    problems.push(`ROLE=${v.role} needs REDIS_URL: jobs enqueued by one process are run by the workers`);
+  }
   if (problems.length === 0 && v.role !== 'all' && !v.clickhouseUrl) {
     problems.push(`ROLE=${v.role} needs CLICKHOUSE_URL: separate processes cannot share an embedded chDB directory`);
   }

@@ -1,4 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/config.schema.js';
 import { ClickHouseModule } from './clickhouse/clickhouse.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { IngestLogModule } from './ingest-log/ingest-log.module.js';
@@ -14,7 +15,7 @@ import { SearchModule } from './search/search.module.js';
 @Global()
 @Module({})
 export class InfrastructureModule {
-  static forRoot(): DynamicModule {
+  static forRoot(config: AppConfig): DynamicModule {
     const clickhouse = ClickHouseModule.forRoot();
     const modules = [
       clickhouse,
@@ -22,7 +23,7 @@ export class InfrastructureModule {
       SearchModule.forRoot(clickhouse),
       IngestLogModule.forRoot(),
       PubSubModule.forRoot(),
-      JobQueueModule.forRoot(),
+      JobQueueModule.forRoot(config),
     ];
     return { module: InfrastructureModule, imports: modules, exports: modules };
   }

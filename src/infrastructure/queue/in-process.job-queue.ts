@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type JobHandler, type JobOptions, type JobQueue, UnknownJobError } from './job-queue.port.js';
+import { CronExpressionParser } from 'cron-parser';
+import { type JobHandler, type JobOptions, type JobQueue, JobRegistry } from './job-queue.port.js';
 
 interface QueuedJob {
   id: string;
@@ -10,43 +11,43 @@ interface QueuedJob {
   backoffMs: number;
 }
 
-interface Worker {
-  handler: JobHandler<unknown>;
-  concurrency: number;
-  running: number;
-  waiting: QueuedJob[];
-}
-
 export interface JobEvents {
   failed(job: { id: string; name: string; attempt: number }, err: unknown, willRetry: boolean): void;
 }
 
-/** Jobs run in this process with per-name concurrency and exponential backoff retries. */
+/**
+ * Jobs run in this process (one replica: ROLE=all without REDIS_URL), at most `concurrency` at
+ * once, with exponential backoff retries; cron schedules fire from timers.
+ */
 export class InProcessJobQueue implements JobQueue {
   readonly kind = 'in-process' as const;
-  private readonly workers = new Map<string, Worker>();
+  private readonly registry = new JobRegistry();
+  private readonly waiting: QueuedJob[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly schedules = new Map<string, NodeJS.Timeout>();
   private readonly idle = new Set<() => void>();
+  private running = 0;
+  private started = false;
   private closed = false;
 
-  constructor(private readonly events: JobEvents) {}
+  constructor(
+    private readonly events: JobEvents,
+    private readonly concurrency = 2,
+  ) {}
 
-  register<P>(name: string, handler: JobHandler<P>, options: { concurrency?: number } = {}): void {
-    if (this.workers.has(name)) throw new Error(`job "${name}" already has a handler`);
-    this.workers.set(name, {
-      handler: handler as JobHandler<unknown>,
-      concurrency: Math.max(1, options.concurrency ?? 1),
-      running: 0,
-      waiting: [],
-    });
+  declare(name: string): void {
+    this.registry.declare(name);
+  }
+
+  register<P>(name: string, handler: JobHandler<P>): void {
+    this.registry.register(name, handler);
   }
 
   async enqueue<P>(name: string, payload: P, options: JobOptions = {}): Promise<string> {
-    const worker = this.workers.get(name);
-    if (!worker) throw new UnknownJobError(name);
+    this.registry.assertDeclared(name);
     if (this.closed) throw new Error('job queue is closed');
     const id = options.jobId ?? randomUUID();
-    if (options.jobId && worker.waiting.some((j) => j.id === id)) return id;
+    if (options.jobId && this.waiting.some((j) => j.id === id)) return id;
     const job: QueuedJob = {
       id,
       name,
@@ -55,43 +56,65 @@ export class InProcessJobQueue implements JobQueue {
       attempts: Math.max(1, options.attempts ?? 3),
       backoffMs: options.backoffMs ?? 1000,
     };
-    this.later(options.delayMs ?? 0, () => this.push(worker, job));
+    this.later(options.delayMs ?? 0, () => this.push(job));
     return id;
+  }
+
+  async schedule<P>(name: string, cron: string, payload: P, options: { timezone?: string } = {}): Promise<void> {
+    this.registry.assertDeclared(name);
+    const expression = CronExpressionParser.parse(cron, { tz: options.timezone ?? 'UTC' });
+    const existing = this.schedules.get(name);
+    if (existing) clearTimeout(existing);
+    const arm = () => {
+      const delay = Math.max(0, expression.next().getTime() - Date.now());
+      const t = setTimeout(() => {
+        void this.enqueue(name, payload, { jobId: `cron:${name}` });
+        arm();
+      }, delay);
+      t.unref();
+      this.schedules.set(name, t);
+    };
+    arm();
+  }
+
+  async start(): Promise<void> {
+    this.registry.assertComplete();
+    this.started = true;
+    this.pump();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of [...this.timers, ...this.schedules.values()]) clearTimeout(t);
     this.timers.clear();
-    for (const w of this.workers.values()) w.waiting.length = 0;
-    while ([...this.workers.values()].some((w) => w.running > 0)) {
-      await new Promise<void>((resolve) => this.idle.add(resolve));
-    }
+    this.schedules.clear();
+    this.waiting.length = 0;
+    while (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
-  private push(worker: Worker, job: QueuedJob): void {
+  private push(job: QueuedJob): void {
     if (this.closed) return;
-    worker.waiting.push(job);
-    this.pump(worker);
+    this.waiting.push(job);
+    this.pump();
   }
 
-  private pump(worker: Worker): void {
-    while (worker.running < worker.concurrency && worker.waiting.length > 0) {
-      const job = worker.waiting.shift()!;
-      worker.running++;
+  private pump(): void {
+    while (this.started && this.running < this.concurrency && this.waiting.length > 0) {
+      const job = this.waiting.shift()!;
+      const handler = this.registry.handlers.get(job.name)!;
+      this.running++;
       job.attempt++;
-      void worker
-        .handler(job.payload, { attempt: job.attempt, jobId: job.id })
+      void handler(job.payload, { attempt: job.attempt, jobId: job.id })
         .catch((err: unknown) => {
           const willRetry = job.attempt < job.attempts && !this.closed;
           this.events.failed(job, err, willRetry);
-          if (willRetry) this.later(job.backoffMs * 2 ** (job.attempt - 1), () => this.push(worker, job));
+          if (willRetry) this.later(job.backoffMs * 2 ** (job.attempt - 1), () => this.push(job));
         })
         .finally(() => {
-          worker.running--;
+          this.running--;
           for (const resolve of this.idle) resolve();
           this.idle.clear();
-          this.pump(worker);
+          this.pump();
         });
     }
   }
