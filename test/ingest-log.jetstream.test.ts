@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { after, describe, it as test } from 'node:test';
 import { loadConfig } from '../src/config/config.schema.js';
 import type { IngestBatch } from '../src/infrastructure/ingest-log/ingest-log.port.js';
 import { IngestBackpressureError } from '../src/infrastructure/ingest-log/ingest-log.port.js';
@@ -30,7 +30,10 @@ const row = (i: number) => `${JSON.stringify({ i, event_id: randomUUID(), accoun
 const rowsOf = (batches: IngestBatch[]) =>
   batches.flatMap((b) => b.rows.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l).i as number));
 
-describe('JetStream ingest log', { skip: await needs('nats') }, () => {
+const skip = await needs('nats');
+
+describe('JetStream ingest log', () => {
+  const it = (title: string, fn: () => Promise<void>) => test(title, { skip }, fn);
   after(() => deleteStreams(streams));
 
   it('delivers appended rows to the writer and acks them after the sink stored them', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it as test } from 'node:test';
 import { call, createAccount, type Credentials } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
@@ -24,7 +24,10 @@ async function storedIds(url: string, secret: string, eventName: string): Promis
   return ids;
 }
 
-describe('api and worker as separate processes on JetStream', { skip: (await needs('nats')) || (await needs('redis')) }, () => {
+const skip = (await needs('nats')) || (await needs('redis'));
+
+describe('api and worker as separate processes on JetStream', () => {
+  const it = (title: string, fn: () => Promise<void>) => test(title, { skip }, fn);
   const stream = `TEST_ROLES_${randomUUID().slice(0, 8)}`;
   const harness = new ChdbHttpHarness(mkdtempSync(join(tmpdir(), 'roles-ch-')));
   const processes: ServiceProcess[] = [];
@@ -39,6 +42,7 @@ describe('api and worker as separate processes on JetStream', { skip: (await nee
   };
 
   before(async () => {
+    if (skip) return;
     const chUrl = await harness.start();
     env = {
       CLICKHOUSE_URL: chUrl,
@@ -58,6 +62,7 @@ describe('api and worker as separate processes on JetStream', { skip: (await nee
   });
 
   after(async () => {
+    if (skip) return;
     for (const p of processes) await p.stop('SIGKILL');
     await harness.stop();
     await deleteStreams([stream]);

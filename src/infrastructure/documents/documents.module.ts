@@ -3,9 +3,10 @@ import { closeOnShutdown } from '../close-on-shutdown.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { DOCUMENT_STORE, type DocumentStore } from './documents.port.js';
+import { MongoDocumentStore } from './mongo.document-store.js';
 import { NedbDocumentStore } from './nedb.document-store.js';
 
-/** Picks the documents adapter: NeDB files under DATA_DIR (MongoDB arrives with MONGODB_URI). */
+/** Picks the documents adapter: MongoDB when MONGODB_URI is set, NeDB files under DATA_DIR otherwise. */
 @Module({})
 export class DocumentsModule {
   static forRoot(): DynamicModule {
@@ -15,7 +16,8 @@ export class DocumentsModule {
         {
           provide: DOCUMENT_STORE,
           inject: [APP_CONFIG],
-          useFactory: (config: AppConfig): DocumentStore => new NedbDocumentStore(config.dataDir),
+          useFactory: async (config: AppConfig): Promise<DocumentStore> =>
+            config.mongodbUri ? MongoDocumentStore.connect(config.mongodbUri) : new NedbDocumentStore(config.dataDir),
         },
         closeOnShutdown(DOCUMENT_STORE),
       ],

@@ -1,0 +1,33 @@
+import { Schema } from 'mongoose';
+
+/**
+ * Mongoose schemas and indexes of every collection the documents port holds. Ids are strings
+ * (UUIDs made by the app), as on NeDB, so documents move between the two unchanged.
+ * Collections a feature has not described yet get a permissive schema (tests, new features).
+ */
+const common = { versionKey: false, strict: true, _id: false } as const;
+
+export const MONGO_SCHEMAS: Record<string, Schema> = {
+  accounts: new Schema(
+    {
+      _id: { type: String, required: true },
+      name: { type: String, required: true, maxlength: 200 },
+      createdAt: { type: String, required: true },
+    },
+    common,
+  ),
+  clients: new Schema(
+    {
+      _id: { type: String, required: true },
+      accountId: { type: String, required: true, index: true },
+      type: { type: String, required: true, enum: ['write', 'read', 'admin'] },
+      secretHash: { type: String, required: true, unique: true },
+      createdAt: { type: String, required: true },
+    },
+    common,
+  ),
+};
+
+export function genericSchema(): Schema {
+  return new Schema({ _id: { type: String, required: true } }, { ...common, strict: false });
+}
