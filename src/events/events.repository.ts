@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 
+const STORED_IDS_CHUNK = 1000;
+
 /** Writes to the `events` table (reads go through the search port and, later, query builders). */
 @Injectable()
 export class EventsRepository {
@@ -16,6 +18,14 @@ export class EventsRepository {
    * receive times, so it reads a few granules (received_at minmax and event_id bloom indexes).
    */
   async storedIds(rows: { account_id: string; event_id: string; received_at: string }[]): Promise<Set<string>> {
+    // Query parameters travel in the URL on a ClickHouse server: keep each query's list short.
+    if (rows.length > STORED_IDS_CHUNK) {
+      const found = new Set<string>();
+      for (let i = 0; i < rows.length; i += STORED_IDS_CHUNK) {
+        for (const id of await this.storedIds(rows.slice(i, i + STORED_IDS_CHUNK))) found.add(id);
+      }
+      return found;
+    }
     if (rows.length === 0) return new Set();
     let from = rows[0]!.received_at;
     let to = from;

@@ -23,7 +23,8 @@ export class ChdbHttpHarness {
 
   async start(port = 0): Promise<string> {
     this.chdb = await import('chdb');
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // ClickHouse accepts URIs up to 1 MiB (http_max_uri_size); query parameters travel in the URI.
+    this.server = createServer({ maxHeaderSize: 1024 * 1024 }, (req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }

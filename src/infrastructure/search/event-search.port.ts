@@ -37,6 +37,12 @@ export interface EventSearchPage {
 export interface EventSearch {
   readonly kind: 'events-store' | 'elasticsearch';
   search(query: EventSearchQuery): Promise<EventSearchPage>;
+  /**
+   * Makes stored events searchable (JSONEachRow rows of the events table). Idempotent per event
+   * id; throws when any event could not be indexed, so the pipeline retries the batch.
+   */
+  index(rows: Buffer): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Splits free text into the words the token index knows: lower-case runs of letters and digits. */

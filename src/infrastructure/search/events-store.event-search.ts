@@ -19,6 +19,11 @@ export class EventsStoreEventSearch implements EventSearch {
 
   constructor(private readonly store: EventsStore) {}
 
+  /** The events store is the index: nothing more to do once the rows are stored. */
+  async index(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
   async search(query: EventSearchQuery): Promise<EventSearchPage> {
     const { sql, params } = buildSearchSql(query);
     const rows = await this.store.query<SearchRow>(sql, params);
