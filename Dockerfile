@@ -1,14 +1,16 @@
 # syntax=docker/dockerfile:1.7
-# Analytics service image. Build:  docker build -t analytics .
-# Without the embedded ClickHouse engine (production against a ClickHouse server, smaller image):
-#   docker build --build-arg EMBEDDED_CHDB=false -t analytics .
+# Analytics service image for production (ClickHouse server, MongoDB, ... set by environment):
+#   docker build -t analytics .
+# An all-in-one image that also runs on embedded defaults (chDB inside, ~500 MB more):
+#   docker build --build-arg EMBEDDED_CHDB=true -t analytics:embedded .
 
 ARG NODE_VERSION=20.20-bookworm-slim
 
 FROM node:${NODE_VERSION} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install, not npm ci: chdb's lock entry names per-platform packages that are not published.
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
 COPY src ./src
 COPY test ./test
@@ -16,15 +18,15 @@ COPY bench ./bench
 RUN npm run build
 
 FROM node:${NODE_VERSION} AS runtime
-ARG EMBEDDED_CHDB=true
+ARG EMBEDDED_CHDB=false
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     PORT=3004
 WORKDIR /app
 COPY package.json package-lock.json ./
 # chdb is an optional dependency: only the embedded mode needs it (glibc, x64/arm64).
-RUN if [ "$EMBEDDED_CHDB" = "true" ]; then npm ci --omit=dev --no-audit --no-fund; \
-    else npm ci --omit=dev --omit=optional --no-audit --no-fund; fi \
+RUN if [ "$EMBEDDED_CHDB" = "true" ]; then npm install --omit=dev --no-audit --no-fund; \
+    else npm install --omit=dev --omit=optional --no-audit --no-fund; fi \
  && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 RUN mkdir -p /data && chown node:node /data
@@ -33,6 +35,7 @@ VOLUME ["/data"]
 EXPOSE 3004
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3004)+'/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
-# SIGTERM drains the ingest log into the store before exit.
+# SIGTERM: api stops listening and finishes requests; worker finishes its batch (the rest is
+# redelivered); embedded mode drains the local ingest log into the store.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/src/main.js"]
