@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module.js';
@@ -33,5 +34,6 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     bufferLogs: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter());
+  app.useWebSocketAdapter(new WsAdapter(app));
   return app;
 }

@@ -5,6 +5,7 @@ import type { AppConfig } from './config/config.schema.js';
 import { EventsApiModule, EventsModule } from './events/events.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 
 @Module({})
 export class AppModule {
@@ -17,7 +18,7 @@ export class AppModule {
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule, RealtimeModule]),
       ],
     };
   }

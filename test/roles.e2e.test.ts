@@ -7,6 +7,7 @@ import { after, before, describe, it as test } from 'node:test';
 import { call, createAccount, type Credentials } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
+import { connectWs } from './support/ws.js';
 import { deleteStreams, NATS_URL, needs, REDIS_URL } from './support/services.js';
 
 /** Every stored event id of one event name, paging through search. */
@@ -33,6 +34,7 @@ describe('api and worker as separate processes on JetStream', () => {
   const processes: ServiceProcess[] = [];
   let env: Record<string, string>;
   let api: ServiceProcess;
+  let apiDataDir: string;
   let acct: Credentials;
 
   const worker = () => {
@@ -55,7 +57,8 @@ describe('api and worker as separate processes on JetStream', () => {
       NATS_ACK_WAIT_SECONDS: '5',
       NATS_FETCH_MAX_MESSAGES: '20',
     };
-    api = new ServiceProcess({ ...env, ROLE: 'api', DATA_DIR: mkdtempSync(join(tmpdir(), 'roles-api-')) });
+    apiDataDir = mkdtempSync(join(tmpdir(), 'roles-api-'));
+    api = new ServiceProcess({ ...env, ROLE: 'api', DATA_DIR: apiDataDir });
     processes.push(api);
     await api.start();
     acct = await createAccount(api.url);
@@ -110,11 +113,29 @@ describe('api and worker as separate processes on JetStream', () => {
     await w.stop('SIGTERM');
   });
 
+  it('relays events ingested on one api replica to a dashboard connected to another (Redis pub/sub)', async () => {
+    // Accounts live in MongoDB in production; here replica B reads replica A's NeDB files, which
+    // it loads at start, so it knows the account created above.
+    const replicaB = new ServiceProcess({ ...env, ROLE: 'api', DATA_DIR: apiDataDir });
+    processes.push(replicaB);
+    await replicaB.start();
+    const dashboard = await connectWs(replicaB.url, acct.read);
+    await dashboard.next('ready');
+    const events = [{ eventType: 'x', eventName: 'cross_replica' }, { eventType: 'x', eventName: 'cross_replica' }];
+    assert.equal((await call(api.url, 'POST', '/api/events/batch', { secret: acct.write, body: { events } })).status, 202);
+    const live = await dashboard.next('live.events', 5000, (d) => d.byName.cross_replica !== undefined);
+    assert.equal(live.byName.cross_replica, 2);
+    assert.equal(live.accountId, acct.accountId);
+    dashboard.close();
+    await replicaB.stop('SIGTERM');
+  });
+
   it('serves only health and readiness on a worker, and the API on an api process', async () => {
     const w = worker();
     await w.start();
     assert.equal((await call(w.url, 'GET', '/ready')).status, 200);
     assert.equal((await call(w.url, 'POST', '/api/accounts', { body: { name: 'x' } })).status, 404);
+    await assert.rejects(connectWs(w.url, acct.read), 'no WebSocket gateway on a worker');
     assert.equal((await call(api.url, 'GET', '/api/events/search', { secret: acct.read })).status, 200);
     await w.stop('SIGTERM');
   });

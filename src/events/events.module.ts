@@ -4,10 +4,11 @@ import { EventsRepository } from './events.repository.js';
 import { EventsSchemaService } from './events-schema.service.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
 import { IngestService } from './ingest.service.js';
+import { LiveEventsPublisher } from './live-events.publisher.js';
 
 /** The ingest pipeline and the events schema: in every role. */
 @Module({
-  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService],
+  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher],
   exports: [IngestService, IngestPipelineService],
 })
 export class EventsModule {}

@@ -10,6 +10,7 @@ import { toEventRow } from './event-row.js';
 import type { RequestContext } from './event.types.js';
 import { validateEvent } from './event.validator.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
+import { LiveEventsPublisher } from './live-events.publisher.js';
 import { UserAgentParser } from './user-agent.parser.js';
 
 export interface IngestOutcome {
@@ -36,6 +37,7 @@ export class IngestService implements OnApplicationBootstrap {
 
   constructor(
     private readonly pipeline: IngestPipelineService,
+    private readonly live: LiveEventsPublisher,
     @Inject(EVENTS_STORE) private readonly store: EventsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -65,6 +67,7 @@ export class IngestService implements OnApplicationBootstrap {
     const lines: string[] = [];
     const claimed: string[] = [];
     let allIdsFromClient = true;
+    const names: string[] = [];
     const validation = {
       accountId,
       now: request.receivedAt,
@@ -92,6 +95,7 @@ export class IngestService implements OnApplicationBootstrap {
         claimed.push(key);
       }
       lines.push(JSON.stringify(row));
+      names.push(row.event_name);
     });
     if (lines.length > 0) {
       try {
@@ -109,6 +113,7 @@ export class IngestService implements OnApplicationBootstrap {
         throw err;
       }
     }
+    for (const name of names) this.live.record(accountId, name);
     this.counters.accepted += outcome.accepted;
     this.counters.duplicates += outcome.duplicates;
     this.counters.rejected += outcome.rejected.length;
