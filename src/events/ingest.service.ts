@@ -113,7 +113,7 @@ export class IngestService implements OnApplicationBootstrap {
         throw err;
       }
     }
-    for (const name of names) this.live.record(accountId, name);
+    if (names.length > 0) this.live.record(accountId, names);
     this.counters.accepted += outcome.accepted;
     this.counters.duplicates += outcome.duplicates;
     this.counters.rejected += outcome.rejected.length;

@@ -36,11 +36,12 @@ export class LiveEventsPublisher implements OnModuleInit, OnModuleDestroy {
     await this.publish();
   }
 
-  record(accountId: string, eventName: string): void {
+  /** Adds one request's acknowledged events (their names, in any order). */
+  record(accountId: string, eventNames: string[]): void {
     let entry = this.pending.get(accountId);
     if (!entry) this.pending.set(accountId, (entry = { count: 0, byName: new Map() }));
-    entry.count++;
-    entry.byName.set(eventName, (entry.byName.get(eventName) ?? 0) + 1);
+    entry.count += eventNames.length;
+    for (const name of eventNames) entry.byName.set(name, (entry.byName.get(name) ?? 0) + 1);
   }
 
   private async publish(): Promise<void> {
