@@ -28,6 +28,30 @@ export const MONGO_SCHEMAS: Record<string, Schema> = {
   ),
 };
 
+MONGO_SCHEMAS.metrics = new Schema(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true, index: true },
+    name: { type: String, required: true },
+    description: String,
+    type: { type: String, required: true, enum: ['counter', 'gauge', 'histogram'] },
+    unit: String,
+    aggregation: { type: String, required: true },
+    eventName: String,
+    eventType: String,
+    field: String,
+    formula: String,
+    series: Schema.Types.Mixed,
+    filters: { type: [Schema.Types.Mixed], default: [] },
+    dimensions: { type: [String], default: [] },
+    buckets: { type: [Number], default: undefined },
+    createdAt: { type: String, required: true },
+    updatedAt: { type: String, required: true },
+    version: { type: Number, required: true },
+  },
+  common,
+);
+
 export function genericSchema(): Schema {
   return new Schema({ _id: { type: String, required: true } }, { ...common, strict: false });
 }

@@ -1,0 +1,237 @@
+import type { QueryParams } from '../infrastructure/clickhouse/events-store.port.js';
+import { ParamBag, existsExpr, numberExpr, resolveField, textExpr } from './field-ref.js';
+import { compileFilters } from './filter.compiler.js';
+import { compileFormula, parseFormula, seriesNames } from './formula.js';
+import type { Aggregation, Interval, MetricDataQuery, MetricDocument, SeriesSpec } from './metric.types.js';
+
+/** The group key's separator and the key of the "other" group: control characters no UI sends. */
+export const GROUP_SEPARATOR = '\u001f';
+export const OTHER_GROUP = '\u001e';
+
+const STEP: Record<Interval, string> = {
+  minute: 'INTERVAL 1 MINUTE',
+  hour: 'INTERVAL 1 HOUR',
+  day: 'INTERVAL 1 DAY',
+  week: 'INTERVAL 1 WEEK',
+  month: 'INTERVAL 1 MONTH',
+};
+
+/** The start of the bucket holding `x`, as a DateTime in the query's time zone. */
+function bucket(interval: Interval, x: string, tz: string): string {
+  const local = `toDateTime(${x}, ${tz})`;
+  switch (interval) {
+    case 'minute':
+      return `toStartOfMinute(${local})`;
+    case 'hour':
+      return `toStartOfHour(${local})`;
+    case 'day':
+      return `toStartOfDay(${local})`;
+    case 'week':
+      return `toDateTime(toMonday(${local}), ${tz})`;
+    case 'month':
+      return `toDateTime(toStartOfMonth(${local}), ${tz})`;
+  }
+}
+
+/** The series of a metric: its own selection when it has no formula, else the formula's names. */
+export function metricSeries(metric: MetricDocument): Map<string, SeriesSpec> {
+  const series = new Map<string, SeriesSpec>();
+  if (!metric.formula) {
+    series.set('value', {
+      eventName: metric.eventName,
+      eventType: metric.eventType,
+      aggregation: metric.type === 'histogram' ? 'count' : metric.aggregation,
+      field: metric.field,
+    });
+    return series;
+  }
+  for (const name of seriesNames(parseFormula(metric.formula))) {
+    // A bare name counts the events of that name unless the series map defines it.
+    series.set(name, metric.series?.[name] ?? { eventName: name, aggregation: 'count' });
+  }
+  return series;
+}
+
+function uniqueTarget(field: string | undefined, bag: ParamBag): string {
+  if (!field || field === 'users') return `if(user_id != '', user_id, anonymous_id)`;
+  if (field === 'sessions') return 'session_id';
+  return textExpr(resolveField(field), bag);
+}
+
+const QUANTILE: Partial<Record<Aggregation, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
+
+/** One series as an aggregate with an -If combinator, so every series of a formula comes from one scan. */
+function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag): string {
+  const num = () => numberExpr(resolveField(spec.field!), bag);
+  switch (spec.aggregation) {
+    case 'count':
+      return `toFloat64(countIf(${condition}))`;
+    case 'sum':
+      return `toFloat64(sumIf(${num()}, ${condition}))`;
+    case 'avg':
+      return `avgIfOrNull(${num()}, ${condition})`;
+    case 'min':
+      return `toFloat64(minIfOrNull(${num()}, ${condition}))`;
+    case 'max':
+      return `toFloat64(maxIfOrNull(${num()}, ${condition}))`;
+    case 'unique': {
+      const target = uniqueTarget(spec.field, bag);
+      return `toFloat64(uniqExactIf(${target}, ${condition} AND ${target} != ''))`;
+    }
+    default:
+      // Linear interpolation between the closest ranks (like numpy's default, Excel's PERCENTILE.INC).
+      return `quantileExactInclusiveIfOrNull(${QUANTILE[spec.aggregation]})(${num()}, ${condition})`;
+  }
+}
+
+function seriesCondition(spec: SeriesSpec, bag: ParamBag): string {
+  const parts: string[] = [];
+  if (spec.eventName !== undefined) parts.push(`event_name = ${bag.bind(spec.eventName, 'String')}`);
+  if (spec.eventType !== undefined) parts.push(`event_type = ${bag.bind(spec.eventType, 'String')}`);
+  if (spec.field && spec.aggregation !== 'count' && spec.aggregation !== 'unique') {
+    parts.push(existsExpr(resolveField(spec.field), bag));
+  }
+  parts.push(...compileFilters(spec.filters ?? [], bag));
+  return parts.length > 0 ? parts.map((p) => `(${p})`).join(' AND ') : '1';
+}
+
+export interface BuiltQuery {
+  sql: string;
+  params: QueryParams;
+}
+
+interface Parts {
+  bag: ParamBag;
+  where: string;
+  gkey: string;
+  aggregates: string[];
+  value: string;
+  tz: string;
+}
+
+/**
+ * The shared pieces of a metric's queries: the account and time range in PREWHERE (the sort
+ * key's prefix), global filters, the union of the series' conditions, the group key, each series
+ * as an -If aggregate, and the metric's value over them.
+ */
+function parts(metric: MetricDocument, q: MetricDataQuery, topGroups?: string[], keepOther = true): Parts {
+  const bag = new ParamBag();
+  const tz = bag.bind(q.timezone, 'String');
+  const series = metricSeries(metric);
+  const aliases = new Map<string, string>();
+  const aggregates: string[] = [];
+  const conditions: string[] = [];
+  let i = 0;
+  for (const [name, spec] of series) {
+    const alias = `s${i++}`;
+    aliases.set(name, alias);
+    const condition = seriesCondition(spec, bag);
+    conditions.push(condition);
+    aggregates.push(`${aggregateSql(spec, condition, bag)} AS ${alias}`);
+  }
+  const value = metric.formula ? compileFormula(parseFormula(metric.formula), (n) => aliases.get(n)!) : 's0';
+  const filters = compileFilters(metric.filters, bag);
+  const where = [...filters.map((f) => `(${f})`), `(${conditions.map((c) => `(${c})`).join(' OR ')})`].join(' AND ');
+  let gkey = `''`;
+  if (q.groupBy.length > 0) {
+    const dims = q.groupBy.map((d) => textExpr(resolveField(d), bag));
+    gkey = dims.length === 1 ? dims[0]! : `arrayStringConcat([${dims.join(', ')}], '${GROUP_SEPARATOR}')`;
+    if (topGroups) {
+      const top = bag.bind(topGroups, 'Array(String)');
+      gkey = keepOther ? `if(${gkey} IN ${top}, ${gkey}, '${OTHER_GROUP}')` : gkey;
+    }
+  }
+  return { bag, where, gkey, aggregates, value, tz };
+}
+
+function rangeClause(bag: ParamBag, accountId: string, q: MetricDataQuery): { prewhere: string; from: string; to: string } {
+  const from = `fromUnixTimestamp64Milli(${bag.bind(q.from, 'Int64')})`;
+  const to = `fromUnixTimestamp64Milli(${bag.bind(q.to, 'Int64')})`;
+  return {
+    prewhere: `account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${from} AND timestamp < ${to}`,
+    from,
+    to,
+  };
+}
+
+/** Groups ranked by the metric's value over the whole range (for `limit`). */
+export function topGroupsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, limit: number): BuiltQuery {
+  const p = parts(metric, q);
+  const r = rangeClause(p.bag, accountId, q);
+  return {
+    sql: `SELECT ${p.gkey} AS gkey, ${p.aggregates.join(', ')}, ${p.value} AS value
+FROM events
+PREWHERE ${r.prewhere}
+WHERE ${p.where}
+GROUP BY gkey
+ORDER BY value DESC NULLS LAST, gkey
+LIMIT ${p.bag.bind(limit, 'UInt32')}`,
+    params: p.bag.params,
+  };
+}
+
+/** Points: the value per bucket and group, zero-filled when asked (per group: sorting prefix). */
+export function pointsQuery(
+  metric: MetricDocument,
+  accountId: string,
+  q: MetricDataQuery,
+  topGroups?: string[],
+  keepOther = true,
+): BuiltQuery {
+  const p = parts(metric, q, topGroups, keepOther);
+  const r = rangeClause(p.bag, accountId, q);
+  const b = (x: string) => bucket(q.interval, x, p.tz);
+  const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
+  const fill = q.fill
+    ? ` WITH FILL FROM ${b(r.from)} TO ${b(`${r.to} - INTERVAL 1 MILLISECOND`)} + ${STEP[q.interval]} STEP ${STEP[q.interval]}`
+    : '';
+  return {
+    sql: `SELECT toUnixTimestamp(bucket) * 1000 AS t, gkey, present, value FROM (
+  SELECT ${b('timestamp')} AS bucket, ${p.gkey} AS gkey, 1 AS present, ${p.aggregates.join(', ')}, ${p.value} AS value
+  FROM events
+  PREWHERE ${r.prewhere}
+  WHERE ${p.where}
+  GROUP BY bucket, gkey
+  HAVING 1${topFilter}
+  ORDER BY gkey, bucket${fill}
+)`,
+    params: p.bag.params,
+  };
+}
+
+/**
+ * Exact totals of a single-series metric over the whole range, per group and overall (ROLLUP),
+ * plus, for a histogram, the count of values per bucket range.
+ */
+export function totalsQuery(
+  metric: MetricDocument,
+  accountId: string,
+  q: MetricDataQuery,
+  topGroups?: string[],
+  keepOther = true,
+): BuiltQuery {
+  const p = parts(metric, q, topGroups, keepOther);
+  const r = rangeClause(p.bag, accountId, q);
+  const histogram: string[] = [];
+  if (metric.type === 'histogram' && metric.buckets && metric.field) {
+    const v = numberExpr(resolveField(metric.field), p.bag);
+    const edges = metric.buckets.map((e) => p.bag.bind(e, 'Float64'));
+    histogram.push(`countIf(${v} < ${edges[0]}) AS h0`);
+    edges.forEach((edge, i) => {
+      const upper = edges[i + 1];
+      histogram.push(`countIf(${v} >= ${edge}${upper ? ` AND ${v} < ${upper}` : ''}) AS h${i + 1}`);
+    });
+  }
+  const topFilter = topGroups && !keepOther ? `HAVING gkey IN ${p.bag.bind(topGroups, 'Array(String)')} OR overall = 1` : '';
+  const grouped = q.groupBy.length > 0;
+  // Without groups there is one row, the overall one; with groups ROLLUP adds it.
+  return {
+    sql: `SELECT ${p.gkey} AS gkey, ${grouped ? 'grouping(gkey)' : '1'} AS overall, ${p.aggregates.join(', ')}, ${p.value} AS value${histogram.length ? `, ${histogram.join(', ')}` : ''}
+FROM events
+PREWHERE ${r.prewhere}
+WHERE ${p.where}
+${grouped ? `GROUP BY ROLLUP(gkey)
+${topFilter}` : ''}`,
+    params: p.bag.params,
+  };
+}

@@ -1,0 +1,71 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { FILTER_OPS, type FilterOp } from './filter.compiler.js';
+import { AGGREGATIONS, type Aggregation, INTERVALS, type Interval, METRIC_TYPES, type MetricType } from './metric.types.js';
+
+export class FilterDto {
+  @IsString() @Length(1, 300) field!: string;
+  @IsIn(FILTER_OPS as unknown as string[], { message: `op must be one of ${FILTER_OPS.join(', ')}` }) op!: FilterOp;
+  @IsOptional() value?: unknown;
+}
+
+export class SeriesDto {
+  @IsOptional() @IsString() @Length(1, 200) eventName?: string;
+  @IsOptional() @IsString() @Length(1, 200) eventType?: string;
+  @IsIn(AGGREGATIONS as unknown as string[], { message: `aggregation must be one of ${AGGREGATIONS.join(', ')}` })
+  aggregation!: Aggregation;
+  @IsOptional() @IsString() @Length(1, 300) field?: string;
+  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => FilterDto) filters?: FilterDto[];
+}
+
+/** A metric definition as clients send it (POST creates, PUT replaces). */
+export class MetricDto {
+  @IsString() @Length(1, 200) @Matches(/\S/, { message: 'name must not be blank' }) name!: string;
+  @IsOptional() @IsString() @MaxLength(2000) description?: string;
+  @IsIn(METRIC_TYPES as unknown as string[], { message: `type must be one of ${METRIC_TYPES.join(', ')}` }) type!: MetricType;
+  @IsOptional() @IsString() @MaxLength(50) unit?: string;
+  @IsIn(AGGREGATIONS as unknown as string[], { message: `aggregation must be one of ${AGGREGATIONS.join(', ')}` })
+  aggregation!: Aggregation;
+  @IsOptional() @IsString() @Length(1, 200) eventName?: string;
+  @IsOptional() @IsString() @Length(1, 200) eventType?: string;
+  @IsOptional() @IsString() @Length(1, 300) field?: string;
+  @IsOptional() @IsString() @Length(1, 500) formula?: string;
+  @IsOptional() @IsObject() series?: Record<string, SeriesDto>;
+  @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => FilterDto) filters?: FilterDto[];
+  @IsOptional() @IsArray() @ArrayMaxSize(5) @IsString({ each: true }) dimensions?: string[];
+  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsNumber({}, { each: true }) buckets?: number[];
+}
+
+const list = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+const bool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class MetricDataQueryDto {
+  /** ISO 8601 or epoch ms; default: `to` minus 7 days */
+  @IsOptional() @IsString() from?: string;
+  /** ISO 8601 or epoch ms; default: now */
+  @IsOptional() @IsString() to?: string;
+  @IsOptional() @IsIn(INTERVALS as unknown as string[], { message: `interval must be one of ${INTERVALS.join(', ')}` })
+  interval?: Interval;
+  @IsOptional() @IsString() @MaxLength(64) timezone?: string;
+  @IsOptional() @Transform(list) @IsArray() @ArrayMaxSize(5) @IsString({ each: true }) groupBy?: string[];
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOptional() @Transform(bool) @IsBoolean() other?: boolean;
+  @IsOptional() @Transform(bool) @IsBoolean() fill?: boolean;
+}

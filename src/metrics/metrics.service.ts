@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { ApiError, type FieldProblem } from '../common/api-error.js';
+import { EVENTS_STORE, type EventsStore, EventsStoreError } from '../infrastructure/clickhouse/events-store.port.js';
+import { resolveField } from './field-ref.js';
+import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.js';
+import { FormulaError, parseFormula, seriesNames } from './formula.js';
+import { GROUP_SEPARATOR, OTHER_GROUP, pointsQuery, topGroupsQuery, totalsQuery } from './metric-query.js';
+import {
+  AGGREGATIONS,
+  type Aggregation,
+  type MetricData,
+  type MetricDataQuery,
+  type MetricDocument,
+  type MetricSeriesOut,
+  ROLLUPS,
+  type SeriesSpec,
+} from './metric.types.js';
+import type { MetricDto } from './metrics.dto.js';
+import { MetricsRepository } from './metrics.repository.js';
+
+const NEEDS_FIELD: Aggregation[] = ['sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'];
+export const MAX_POINTS = 10_000;
+const INTERVAL_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month: 28 * 86_400_000 };
+
+export type MetricView = Omit<MetricDocument, '_id' | 'accountId'> & { id: string };
+
+/** Custom metric definitions and their time series. */
+@Injectable()
+export class MetricsService {
+  constructor(
+    private readonly repository: MetricsRepository,
+    @Inject(EVENTS_STORE) private readonly store: EventsStore,
+  ) {}
+
+  async create(accountId: string, dto: MetricDto): Promise<MetricView> {
+    const fields = validateDefinition(dto);
+    const now = new Date().toISOString();
+    const doc: MetricDocument = { _id: randomUUID(), accountId, ...fields, createdAt: now, updatedAt: now, version: 1 };
+    await this.repository.insert(stripUndefined(doc));
+    return view(doc);
+  }
+
+  async list(accountId: string, offset: number, limit: number) {
+    const [metrics, total] = await Promise.all([this.repository.list(accountId, offset, limit), this.repository.count(accountId)]);
+    return { metrics: metrics.map(view), total, limit, offset };
+  }
+
+  async get(accountId: string, id: string): Promise<MetricView> {
+    return view(await this.load(accountId, id));
+  }
+
+  async replace(accountId: string, id: string, dto: MetricDto): Promise<MetricView> {
+    const current = await this.load(accountId, id);
+    const fields = validateDefinition(dto);
+    const updatedAt = new Date().toISOString();
+    if (!(await this.repository.replace(accountId, id, current.version, { ...fields, updatedAt }))) {
+      throw new ApiError(409, 'conflict', 'the metric was changed by someone else meanwhile; read it again and retry');
+    }
+    return view({ ...current, ...fields, updatedAt, version: current.version + 1 });
+  }
+
+  async remove(accountId: string, id: string): Promise<void> {
+    if (!(await this.repository.remove(accountId, id))) throw ApiError.notFound('metric');
+  }
+
+  async data(accountId: string, id: string, q: MetricDataQuery): Promise<MetricData> {
+    const metric = await this.load(accountId, id);
+    for (const [i, d] of q.groupBy.entries()) {
+      if (!metric.dimensions.includes(d)) {
+        throw ApiError.validation([{ field: `groupBy[${i}]`, message: `"${d}" is not one of the metric's dimensions (${metric.dimensions.join(', ') || 'none'})` }]);
+      }
+    }
+    if ((q.to - q.from) / INTERVAL_MS[q.interval] > MAX_POINTS) {
+      throw ApiError.validation([{ field: 'interval', message: `gives more than ${MAX_POINTS} points for this range; use a longer interval` }]);
+    }
+    let top: string[] | undefined;
+    if (q.limit !== undefined && q.groupBy.length > 0) {
+      const ranked = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit));
+      top = ranked.map((r) => r.gkey);
+    }
+    const [points, totals] = await Promise.all([
+      this.run<{ t: number; gkey: string; present: number; value: number | null }>(pointsQuery(metric, accountId, q, top, q.other)),
+      metric.formula ? Promise.resolve(null) : this.run<Record<string, number | string | null>>(totalsQuery(metric, accountId, q, top, q.other)),
+    ]);
+    return this.assemble(metric, q, points, totals);
+  }
+
+  private assemble(
+    metric: MetricDocument,
+    q: MetricDataQuery,
+    points: { t: number; gkey: string; present: number; value: number | null }[],
+    totals: Record<string, number | string | null>[] | null,
+  ): MetricData {
+    const groups = new Map<string, MetricSeriesOut & { present: (number | null)[] }>();
+    for (const p of points) {
+      let s = groups.get(p.gkey);
+      if (!s) groups.set(p.gkey, (s = { group: this.group(q, p.gkey), points: [], total: null, present: [] }));
+      // A bucket added by `fill` has no events: its value is 0, whatever the aggregation.
+      const filled = Number(p.present) !== 1;
+      s.points.push({ t: new Date(Number(p.t)).toISOString(), value: filled ? 0 : p.value === null ? null : Number(p.value) });
+      if (Number(p.present) === 1) s.present.push(p.value === null ? null : Number(p.value));
+    }
+    let overall: number | null = null;
+    if (totals) {
+      for (const row of totals) {
+        const value = row.value === null ? null : Number(row.value);
+        const isOverall = Number(row.overall) === 1;
+        if (isOverall) overall = value;
+        // Ungrouped, the overall row is also the one series' total.
+        if (isOverall && q.groupBy.length > 0) continue;
+        const s = groups.get(isOverall ? '' : String(row.gkey));
+        if (!s) continue;
+        s.total = value;
+        if (metric.type === 'histogram' && metric.buckets) s.histogram = histogram(metric.buckets, row);
+      }
+    } else {
+      const rollup = metric.aggregation as (typeof ROLLUPS)[number];
+      for (const s of groups.values()) s.total = rollUp(rollup, s.present);
+      overall = rollUp(rollup, [...groups.values()].flatMap((s) => s.present));
+    }
+    const series = [...groups.values()].map(({ present: _present, ...s }) => s);
+    // "other" last, the rest by total descending (the order `limit` ranked them in).
+    series.sort((a, b) => Number(a.group?.__other === 'true') - Number(b.group?.__other === 'true') || (b.total ?? -Infinity) - (a.total ?? -Infinity));
+    return {
+      metric: { id: metric._id, name: metric.name, type: metric.type, unit: metric.unit, aggregation: metric.aggregation },
+      interval: q.interval,
+      timezone: q.timezone,
+      from: new Date(q.from).toISOString(),
+      to: new Date(q.to).toISOString(),
+      series,
+      totals: { value: overall },
+    };
+  }
+
+  private group(q: MetricDataQuery, gkey: string): Record<string, string> | null {
+    if (q.groupBy.length === 0) return null;
+    if (gkey === OTHER_GROUP) return { __other: 'true' };
+    const values = q.groupBy.length === 1 ? [gkey] : gkey.split(GROUP_SEPARATOR);
+    return Object.fromEntries(q.groupBy.map((d, i) => [d, values[i] ?? '']));
+  }
+
+  private async run<T>(query: { sql: string; params: Record<string, unknown> }): Promise<T[]> {
+    try {
+      return await this.store.query<T>(query.sql, query.params as never);
+    } catch (err) {
+      // A regex the engine cannot compile is the caller's mistake, not ours.
+      if (err instanceof EventsStoreError && err.clickhouseCode === 427) {
+        throw ApiError.validation([{ field: 'filters', message: `a regex filter is not a valid RE2 expression: ${err.message.slice(0, 200)}` }]);
+      }
+      throw err;
+    }
+  }
+
+  private async load(accountId: string, id: string): Promise<MetricDocument> {
+    const metric = await this.repository.find(accountId, id);
+    if (!metric) throw ApiError.notFound('metric');
+    return metric;
+  }
+}
+
+function rollUp(how: (typeof ROLLUPS)[number], values: (number | null)[]): number | null {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (how === 'count') return v.length;
+  if (v.length === 0) return null;
+  switch (how) {
+    case 'sum':
+      return v.reduce((a, b) => a + b, 0);
+    case 'avg':
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    case 'min':
+      return Math.min(...v);
+    case 'max':
+      return Math.max(...v);
+  }
+}
+
+function histogram(edges: number[], row: Record<string, number | string | null>) {
+  const out = [{ from: null as number | null, to: edges[0] ?? null, count: Number(row.h0 ?? 0) }];
+  edges.forEach((edge, i) => out.push({ from: edge, to: edges[i + 1] ?? null, count: Number(row[`h${i + 1}`] ?? 0) }));
+  return out;
+}
+
+function view(doc: MetricDocument): MetricView {
+  const { _id, accountId: _a, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+function stripUndefined<T extends object>(doc: T): T {
+  return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined)) as T;
+}
+
+type DefinitionFields = Omit<MetricDocument, '_id' | 'accountId' | 'createdAt' | 'updatedAt' | 'version'>;
+
+/** Checks what class-validator cannot: fields resolve, filters fit their operators, the formula parses. */
+export function validateDefinition(dto: MetricDto): DefinitionFields {
+  const problems: FieldProblem[] = [];
+  const checkField = (value: string | undefined, path: string) => {
+    if (value === undefined) return;
+    try {
+      resolveField(value);
+    } catch (err) {
+      problems.push({ field: path, message: (err as Error).message });
+    }
+  };
+  const checkFilters = (filters: MetricFilter[] | undefined, path: string) =>
+    (filters ?? []).forEach((f, i) => {
+      try {
+        checkFilter(f, i);
+      } catch (err) {
+        if (err instanceof FilterError) problems.push({ field: `${path}[${i}].${err.field}`, message: err.message });
+      }
+    });
+  const checkSeries = (s: SeriesSpec, path: string) => {
+    if (typeof s !== 'object' || s === null) return void problems.push({ field: path, message: 'must be an object' });
+    if (!AGGREGATIONS.includes(s.aggregation)) {
+      problems.push({ field: `${path}.aggregation`, message: `must be one of ${AGGREGATIONS.join(', ')}` });
+    }
+    for (const f of ['eventName', 'eventType', 'field'] as const) {
+      const v = s[f];
+      if (v !== undefined && (typeof v !== 'string' || v.length === 0 || v.length > 200)) {
+        problems.push({ field: `${path}.${f}`, message: 'must be a string of 1 to 200 characters' });
+      }
+    }
+    if (s.filters !== undefined && (!Array.isArray(s.filters) || s.filters.length > 20)) {
+      return void problems.push({ field: `${path}.filters`, message: 'must be an array of at most 20 filters' });
+    }
+    if (NEEDS_FIELD.includes(s.aggregation) && !s.field) {
+      problems.push({ field: `${path}.field`, message: `is required for aggregation ${s.aggregation} (a numeric property)` });
+    }
+    checkField(s.field && !['users', 'sessions'].includes(s.field) ? s.field : undefined, `${path}.field`);
+    checkFilters(s.filters, `${path}.filters`);
+  };
+
+  checkFilters(dto.filters, 'filters');
+  (dto.dimensions ?? []).forEach((d, i) => checkField(d, `dimensions[${i}]`));
+  if (dto.formula !== undefined) {
+    try {
+      const names = seriesNames(parseFormula(dto.formula));
+      if (names.length === 0) problems.push({ field: 'formula', message: 'must name at least one series' });
+      if (names.length > 10) problems.push({ field: 'formula', message: 'may name at most 10 series' });
+      if (!(ROLLUPS as readonly string[]).includes(dto.aggregation)) {
+        problems.push({ field: 'aggregation', message: `of a formula metric rolls its values up: one of ${ROLLUPS.join(', ')}` });
+      }
+      for (const [name, s] of Object.entries(dto.series ?? {})) {
+        if (!names.includes(name)) problems.push({ field: `series.${name}`, message: 'is not used by the formula' });
+        else checkSeries(s, `series.${name}`);
+      }
+    } catch (err) {
+      if (err instanceof FormulaError) problems.push({ field: 'formula', message: err.message });
+      else throw err;
+    }
+    for (const f of ['eventName', 'eventType', 'field'] as const) {
+      if (dto[f] !== undefined) problems.push({ field: f, message: 'belongs in the series of a formula metric' });
+    }
+  } else {
+    if (dto.series !== undefined) problems.push({ field: 'series', message: 'needs a formula' });
+    if (dto.type !== 'histogram') checkSeries({ ...dto, filters: [] } as SeriesSpec, 'metric');
+  }
+  if (dto.type === 'histogram') {
+    if (dto.formula !== undefined) problems.push({ field: 'formula', message: 'a histogram measures one numeric field, not a formula' });
+    if (!dto.field) problems.push({ field: 'field', message: 'is required for a histogram (a numeric property)' });
+    checkField(dto.field, 'field');
+    const b = dto.buckets ?? [];
+    if (b.length === 0 || b.some((x, i) => i > 0 && x <= b[i - 1]!)) {
+      problems.push({ field: 'buckets', message: 'must be 1 to 50 ascending numbers (the bucket boundaries)' });
+    }
+  } else if (dto.buckets !== undefined) {
+    problems.push({ field: 'buckets', message: 'only histograms have buckets' });
+  }
+  // Messages of single-series checks name the metric's own fields, not "metric.x".
+  for (const p of problems) p.field = p.field.replace(/^metric\./, '');
+  if (problems.length > 0) throw ApiError.validation(problems);
+  return {
+    name: dto.name.trim(),
+    description: dto.description,
+    type: dto.type,
+    unit: dto.unit,
+    aggregation: dto.aggregation,
+    eventName: dto.eventName,
+    eventType: dto.eventType,
+    field: dto.field,
+    formula: dto.formula,
+    series: dto.series ? structuredClone(dto.series) : undefined,
+    filters: (dto.filters ?? []).map((f) => ({ field: f.field, op: f.op, value: f.value })),
+    dimensions: dto.dimensions ?? [],
+    buckets: dto.buckets,
+  };
+}
