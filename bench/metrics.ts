@@ -1,0 +1,154 @@
+/**
+ * bench/metrics: /api/metrics/:id/data over BENCH_EVENTS (default 10 million) synthetic events on
+ * embedded defaults. 100k users, 50 event names, 30 properties, spread over the last 30 days.
+ * Prints the load time, the store's size on disk, and p50 / p99 of repeated /data queries for:
+ * a counter by day over 30 days, unique users by hour over 7 days, a p95 grouped by a dimension
+ * (top 10), and a two-series formula.
+ *
+ *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30)
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const ROOT = 'bench-root-key-0123456789abcdef';
+const PORT = 3992;
+const base = `http://127.0.0.1:${PORT}`;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const DAY = 86_400_000;
+
+async function start(dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(here, '..', 'src', 'main.js')], {
+    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ROOT_API_KEY: ROOT, PORT: String(PORT), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}/ready`)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('service did not start');
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+async function api(method: string, path: string, secret: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Synthetic events straight into the events table (the ingest path is bench/ingest's subject). */
+async function load(dataDir: string, accountId: string, now: number): Promise<{ seconds: number; bytes: number; rows: number }> {
+  const { Session, drainPending } = await import('chdb');
+  const session = new Session(join(dataDir, 'chdb'));
+  const props = Array.from({ length: 30 }, (_, k) => {
+    // p0..p9 low-cardinality strings, p10..p19 numbers, p20..p29 higher-cardinality strings
+    if (k < 10) return `'"p${k}":"v', toString((number * ${k + 7}) % ${k + 3}), '"'`;
+    if (k < 20) return `'"p${k}":', toString((number * ${k + 13}) % 1000)`;
+    return `'"p${k}":"x', toString(cityHash64(number, ${k}) % 5000), '"'`;
+  });
+  const started = performance.now();
+  session.query(
+    `INSERT INTO events (account_id, event_id, event_type, event_name, timestamp, received_at, session_id, user_id,
+       anonymous_id, properties, ip, user_agent, locale, browser, browser_version, os, os_version, device_type, search_text)
+     SELECT '${accountId}', generateUUIDv4(number), 'track', concat('event_', toString(cityHash64(number, 1) % 50)),
+       fromUnixTimestamp64Milli(toInt64(${now} - (cityHash64(number, 2) % ${30 * DAY}))) AS ts, ts,
+       concat('s', toString(intDiv(cityHash64(number, 3) % 100000, 1) * 10 + number % 10)),
+       concat('u', toString(cityHash64(number, 4) % 100000)), '',
+       concat('{', ${props.join(", ',', ")}, '}'),
+       '127.0.0.1', '', 'en-US', 'Chrome', '120', 'Mac OS', '14', 'desktop', ''
+     FROM numbers(${EVENTS})
+     SETTINGS max_insert_block_size = 1048576`,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const size = session.query(
+    "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE table = 'events' AND active",
+    'TSV',
+  );
+  const [bytes, rows] = size.trim().split('\t').map(Number) as [number, number];
+  session.close();
+  await drainPending();
+  return { seconds, bytes, rows };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
+  console.log(`bench/metrics: ${EVENTS.toLocaleString('en')} events, ${RUNS} runs per query, node ${process.version}\n`);
+  let service = await start(dataDir);
+  const account = await api('POST', '/api/accounts', ROOT, { name: 'bench' });
+  const admin = account.clients.admin.clientSecret as string;
+  const read = account.clients.read.clientSecret as string;
+  const metrics = {
+    counter: await api('POST', '/api/metrics', admin, { name: 'event_7 count', type: 'counter', aggregation: 'count', eventName: 'event_7' }),
+    unique: await api('POST', '/api/metrics', admin, { name: 'active users', type: 'gauge', aggregation: 'unique', field: 'users' }),
+    p95: await api('POST', '/api/metrics', admin, {
+      name: 'p95 of p12',
+      type: 'gauge',
+      aggregation: 'p95',
+      eventName: 'event_3',
+      field: 'p12',
+      dimensions: ['p2'],
+    }),
+    formula: await api('POST', '/api/metrics', admin, {
+      name: 'conversion',
+      type: 'gauge',
+      aggregation: 'avg',
+      formula: '(event_1 / event_0) * 100',
+    }),
+  };
+  await stop(service);
+
+  const now = Date.now();
+  const loaded = await load(dataDir, account.id, now);
+  console.log(
+    `load: ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s; store on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB\n`,
+  );
+
+  service = await start(dataDir);
+  const to = now + 1000;
+  const queries: [string, string][] = [
+    ['counter by day, 30 days', `/api/metrics/${metrics.counter.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
+    ['unique users by hour, 7 days', `/api/metrics/${metrics.unique.id}/data?from=${to - 7 * DAY}&to=${to}&interval=hour`],
+    ['p95 by dimension, top 10, 30 days', `/api/metrics/${metrics.p95.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day&groupBy=p2&limit=10`],
+    ['two-series formula by day, 30 days', `/api/metrics/${metrics.formula.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
+  ];
+  console.log('| query | p50 ms | p99 ms | max ms | points |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [label, path] of queries) {
+    const times: number[] = [];
+    let points = 0;
+    for (let i = 0; i < RUNS + 2; i++) {
+      const started = performance.now();
+      const body = await api('GET', path, read);
+      if (i >= 2) times.push(performance.now() - started); // two warm-up runs
+      points = body.series.reduce((n: number, s: { points: unknown[] }) => n + s.points.length, 0);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`| ${label} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.99).toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${points} |`);
+  }
+  await stop(service);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+await main();
