@@ -3,24 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { call, createAccount, type Credentials } from './support/app.js';
+import { call, createAccount, type Credentials, storedEventIds } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
-
-/** Every stored event id of one event name, paging through search. */
-async function storedIds(url: string, secret: string, eventName: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | null = '';
-  while (cursor !== null) {
-    const r = await call(url, 'GET', `/api/events/search?eventName=${eventName}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
-      secret,
-    });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    ids.push(...r.body.events.map((e: { eventId: string }) => e.eventId));
-    cursor = r.body.nextCursor;
-  }
-  return ids;
-}
 
 /** Sends events from `workers` concurrent loops until `stop()`; records the ids of acknowledged ones. */
 function streamEvents(url: string, secret: string, eventName: string, workers: number) {
@@ -89,7 +74,7 @@ describe('durability', () => {
     const second = new ServiceProcess(env);
     services.push(second);
     await second.start();
-    const stored = await storedIds(second.url, acct.read, 'crash');
+    const stored = await storedEventIds(second.url, acct.read, 'crash');
     const storedSet = new Set(stored);
     const missing = stream.acked.filter((id) => !storedSet.has(id));
     assert.deepEqual(missing, [], `${missing.length} acknowledged events lost`);
@@ -145,7 +130,7 @@ describe('durability', () => {
     const again = new ServiceProcess(env);
     services.push(again);
     await again.start();
-    assert.deepEqual((await storedIds(again.url, acct.read, 'graceful')).sort(), ids.sort());
+    assert.deepEqual((await storedEventIds(again.url, acct.read, 'graceful')).sort(), ids.sort());
     await again.stop('SIGTERM');
   });
 
@@ -193,7 +178,7 @@ describe('durability', () => {
       const deadline = Date.now() + 60_000;
       let stored: string[] = [];
       while (Date.now() < deadline) {
-        stored = await storedIds(service.url, acct.read, 'outage');
+        stored = await storedEventIds(service.url, acct.read, 'outage');
         if (stored.length >= acked.length) break;
         await new Promise((r) => setTimeout(r, 250));
       }

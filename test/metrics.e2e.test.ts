@@ -103,6 +103,8 @@ describe('custom metrics', () => {
       const r = await data(m.body.id, `${range}&interval=day`);
       assert.ok(Math.abs(r.body.totals.value - value) < 1e-9, `${aggregation}: ${r.body.totals.value} != ${value}`);
     }
+    const none = await define({ name: 'nothing', type: 'counter', aggregation: 'count', eventName: 'never_sent' });
+    assert.deepEqual((await data(none.body.id, range)).body.totals, { value: 0 }, 'counting no events gives 0');
     const users = await define({ name: 'users', type: 'gauge', aggregation: 'unique', eventName: 'message_sent' });
     assert.equal((await data(users.body.id, range)).body.totals.value, 3);
     const sessions = await define({ name: 'sessions', type: 'gauge', aggregation: 'unique', field: 'sessions' });

@@ -4,26 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it as test } from 'node:test';
-import { call, createAccount, type Credentials } from './support/app.js';
+import { call, createAccount, type Credentials, storedEventIds } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
 import { connectWs } from './support/ws.js';
 import { deleteStreams, NATS_URL, needs, REDIS_URL } from './support/services.js';
-
-/** Every stored event id of one event name, paging through search. */
-async function storedIds(url: string, secret: string, eventName: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | null = '';
-  while (cursor !== null) {
-    const r = await call(url, 'GET', `/api/events/search?eventName=${eventName}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
-      secret,
-    });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    ids.push(...r.body.events.map((e: { eventId: string }) => e.eventId));
-    cursor = r.body.nextCursor;
-  }
-  return ids;
-}
 
 const skip = (await needs('nats')) || (await needs('redis'));
 
@@ -98,13 +83,13 @@ describe('api and worker as separate processes on JetStream', () => {
     const deadline = Date.now() + 60_000;
     let stored: string[] = [];
     while (Date.now() < deadline) {
-      stored = await storedIds(api.url, acct.read, 'split_roles');
+      stored = await storedEventIds(api.url, acct.read, 'split_roles');
       if (stored.length >= acked.length) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     // Give a late redelivery time to (wrongly) add a duplicate before counting.
     await new Promise((r) => setTimeout(r, 6000));
-    stored = await storedIds(api.url, acct.read, 'split_roles');
+    stored = await storedEventIds(api.url, acct.read, 'split_roles');
     const storedSet = new Set(stored);
     const missing = acked.filter((id) => !storedSet.has(id));
     assert.equal(missing.length, 0, `${missing.length} of ${acked.length} acknowledged events missing; worker said:\n${w.output.slice(-3000)}`);

@@ -79,9 +79,12 @@ export class MetricsService {
       const ranked = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit));
       top = ranked.map((r) => r.gkey);
     }
+    // Totals come from the points when they can be exactly (a formula's roll-up, or a count, sum,
+    // min or max); unique, avg and percentiles need their own pass over the whole range.
+    const needsTotalsQuery = rollupOf(metric) === null;
     const [points, totals] = await Promise.all([
       this.run<{ t: number; gkey: string; present: number; value: number | null }>(pointsQuery(metric, accountId, q, top, q.other)),
-      metric.formula ? Promise.resolve(null) : this.run<Record<string, number | string | null>>(totalsQuery(metric, accountId, q, top, q.other)),
+      needsTotalsQuery ? this.run<Record<string, number | string | null>>(totalsQuery(metric, accountId, q, top, q.other)) : null,
     ]);
     return this.assemble(metric, q, points, totals);
   }
@@ -115,9 +118,11 @@ export class MetricsService {
         if (metric.type === 'histogram' && metric.buckets) s.histogram = histogram(metric.buckets, row);
       }
     } else {
-      const rollup = metric.aggregation as (typeof ROLLUPS)[number];
-      for (const s of groups.values()) s.total = rollUp(rollup, s.present);
-      overall = rollUp(rollup, [...groups.values()].flatMap((s) => s.present));
+      const rollup = rollupOf(metric)!;
+      // No events counts as 0 (a count or a sum); a formula or a min/max of nothing has no value.
+      const none = !metric.formula && (metric.aggregation === 'count' || metric.aggregation === 'sum') ? 0 : null;
+      for (const s of groups.values()) s.total = rollUp(rollup, s.present) ?? none;
+      overall = rollUp(rollup, [...groups.values()].flatMap((s) => s.present)) ?? none;
     }
     const series = [...groups.values()].map(({ present: _present, ...s }) => s);
     // "other" last, the rest by total descending (the order `limit` ranked them in).
@@ -157,6 +162,18 @@ export class MetricsService {
     if (!metric) throw ApiError.notFound('metric');
     return metric;
   }
+}
+
+/**
+ * How point values combine into totals without another query: a formula rolls up by its
+ * aggregation; a count or sum adds up, a min or max takes the min or max. Null when the totals
+ * need their own query (unique, avg, percentiles, histograms).
+ */
+function rollupOf(metric: MetricDocument): (typeof ROLLUPS)[number] | null {
+  if (metric.formula) return metric.aggregation as (typeof ROLLUPS)[number];
+  if (metric.type === 'histogram') return null;
+  const additive: Partial<Record<Aggregation, (typeof ROLLUPS)[number]>> = { count: 'sum', sum: 'sum', min: 'min', max: 'max' };
+  return additive[metric.aggregation] ?? null;
 }
 
 function rollUp(how: (typeof ROLLUPS)[number], values: (number | null)[]): number | null {

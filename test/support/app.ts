@@ -98,3 +98,18 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): 
   }
   throw lastError;
 }
+
+/** Every stored event id of one event name, paging through search (ids in newest-first order). */
+export async function storedEventIds(url: string, secret: string, eventName: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = '';
+  while (cursor !== null) {
+    const r = await call(url, 'GET', `/api/events/search?eventName=${eventName}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {
+      secret,
+    });
+    if (r.status !== 200) throw new Error(`search failed: ${r.status} ${JSON.stringify(r.body)}`);
+    ids.push(...r.body.events.map((e: { eventId: string }) => e.eventId));
+    cursor = r.body.nextCursor;
+  }
+  return ids;
+}

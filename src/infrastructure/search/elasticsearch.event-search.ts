@@ -14,27 +14,7 @@ export interface ElasticsearchOptions {
 }
 
 /** What is indexed per event: the stored row, with properties as an object and times as ISO. */
-interface EventDocument {
-  account_id: string;
-  event_id: string;
-  event_type: string;
-  event_name: string;
-  timestamp: string;
-  received_at: string;
-  session_id: string;
-  user_id: string;
-  anonymous_id: string;
-  properties: Record<string, unknown>;
-  ip: string;
-  user_agent: string;
-  locale: string;
-  browser: string;
-  browser_version: string;
-  os: string;
-  os_version: string;
-  device_type: string;
-  search_text: string;
-}
+type EventDocument = Omit<EventRow, 'properties'> & { properties: Record<string, unknown> };
 
 const BULK_ATTEMPTS = 5;
 
