@@ -51,9 +51,8 @@ const keys = (ref: { path: string[] }, bag: ParamBag) => ref.path.map((k) => bag
 /** The field as text ('' when absent). */
 export function textExpr(ref: FieldRef, bag: ParamBag): string {
   if (ref.kind === 'column') return ref.column;
-  // A string property as its text; a number or boolean as its JSON text ('150', 'true').
-  const k = keys(ref, bag);
-  return `if(JSONType(properties, ${k}) = 'String', JSONExtractString(properties, ${k}), JSONExtractRaw(properties, ${k}))`;
+  // One parse: a string property as its text, a number or boolean as its JSON text ('150', 'true').
+  return `ifNull(JSONExtract(properties, ${keys(ref, bag)}, 'Nullable(String)'), '')`;
 }
 
 /** The field as a number, NULL when absent or not numeric (so aggregates skip it). */
