@@ -1,6 +1,7 @@
 import { Client, type estypes } from '@elastic/elasticsearch';
 import type { Logger } from '@nestjs/common';
-import type { EventRow, StoredEvent } from '../../events/event.types.js';
+import type { EventRow } from '../../events/event.types.js';
+import { toStoredEvent } from '../../events/stored-event.js';
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
 export interface ElasticsearchOptions {
@@ -108,7 +109,7 @@ export class ElasticsearchEventSearch implements EventSearch {
     const page = hits.slice(0, query.limit);
     const last = page.at(-1);
     return {
-      events: page.map((h) => toStoredEvent(h._source!)),
+      events: page.map(({ _source: d }) => toStoredEvent(d!, { timestamp: d!.timestamp, receivedAt: d!.received_at }, d!.properties)),
       last: hits.length > query.limit && last ? { t: Date.parse(last._source!.timestamp), id: last._source!.event_id } : null,
     };
   }
@@ -203,28 +204,3 @@ function toDocument(row: EventRow): EventDocument {
   };
 }
 
-const orNull = (s: string): string | null => (s === '' ? null : s);
-
-function toStoredEvent(d: EventDocument): StoredEvent {
-  return {
-    eventId: d.event_id,
-    eventType: d.event_type,
-    eventName: d.event_name,
-    timestamp: d.timestamp,
-    receivedAt: d.received_at,
-    sessionId: orNull(d.session_id),
-    userId: orNull(d.user_id),
-    anonymousId: orNull(d.anonymous_id),
-    properties: d.properties,
-    context: {
-      ip: orNull(d.ip),
-      userAgent: orNull(d.user_agent),
-      locale: orNull(d.locale),
-      browser: orNull(d.browser),
-      browserVersion: orNull(d.browser_version),
-      os: orNull(d.os),
-      osVersion: orNull(d.os_version),
-      deviceType: orNull(d.device_type),
-    },
-  };
-}

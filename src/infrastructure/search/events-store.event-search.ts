@@ -1,4 +1,5 @@
-import type { EventRow, StoredEvent } from '../../events/event.types.js';
+import type { EventRow } from '../../events/event.types.js';
+import { toStoredEvent } from '../../events/stored-event.js';
 import type { EventsStore, QueryParams } from '../clickhouse/events-store.port.js';
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
@@ -29,7 +30,13 @@ export class EventsStoreEventSearch implements EventSearch {
     const rows = await this.store.query<SearchRow>(sql, params);
     const hasMore = rows.length > query.limit;
     const page = hasMore ? rows.slice(0, query.limit) : rows;
-    const events = page.map(toStoredEvent);
+    const events = page.map((r) =>
+      toStoredEvent(
+        { ...r, event_id: r.id },
+        { timestamp: new Date(Number(r.ts)).toISOString(), receivedAt: new Date(Number(r.received_ms)).toISOString() },
+        JSON.parse(r.properties) as Record<string, unknown>,
+      ),
+    );
     const lastRow = page.at(-1);
     return { events, last: hasMore && lastRow ? { t: Number(lastRow.ts), id: lastRow.id } : null };
   }
@@ -73,28 +80,3 @@ export function buildSearchSql(query: EventSearchQuery): { sql: string; params: 
   return { sql, params };
 }
 
-const orNull = (s: string): string | null => (s === '' ? null : s);
-
-function toStoredEvent(r: SearchRow): StoredEvent {
-  return {
-    eventId: r.id,
-    eventType: r.event_type,
-    eventName: r.event_name,
-    timestamp: new Date(Number(r.ts)).toISOString(),
-    receivedAt: new Date(Number(r.received_ms)).toISOString(),
-    sessionId: orNull(r.session_id),
-    userId: orNull(r.user_id),
-    anonymousId: orNull(r.anonymous_id),
-    properties: JSON.parse(r.properties) as Record<string, unknown>,
-    context: {
-      ip: orNull(r.ip),
-      userAgent: orNull(r.user_agent),
-      locale: orNull(r.locale),
-      browser: orNull(r.browser),
-      browserVersion: orNull(r.browser_version),
-      os: orNull(r.os),
-      osVersion: orNull(r.os_version),
-      deviceType: orNull(r.device_type),
-    },
-  };
-}
