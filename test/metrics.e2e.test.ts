@@ -165,6 +165,26 @@ describe('custom metrics', () => {
     assert.deepEqual(week.body.series[0].points.map((p: any) => p.t), ['2026-11-16T00:00:00.000Z']);
   });
 
+  it('ranks groups of a percentile metric by their exact totals', async () => {
+    const m = await define({ name: 'p50 by user', type: 'gauge', aggregation: 'p50', eventName: 'message_sent', field: 'charactersCount', dimensions: ['userId'] });
+    // u0: 100,103,106,109 → 104.5; u1: 101,104,107 → 104; u2: 102,105,108 → 105
+    const r = await data(m.body.id, `${range}&interval=day&groupBy=userId&limit=2`);
+    assert.deepEqual(
+      r.body.series.map((s: any) => [s.group.userId, s.total, s.points.map((p: any) => p.value)]),
+      [
+        ['u2', 105, [105]],
+        ['u0', 104.5, [104.5]],
+      ],
+    );
+    assert.equal(r.body.totals.value, 104.5, 'the overall p50 covers every event of the range');
+    const withOther = await data(m.body.id, `${range}&interval=day&groupBy=userId&limit=2&other=true`);
+    assert.deepEqual(withOther.body.series.map((s: any) => [s.group, s.total]), [
+      [{ userId: 'u2' }, 105],
+      [{ userId: 'u0' }, 104.5],
+      [{ __other: 'true' }, 104],
+    ]);
+  });
+
   it('answers histogram bucket counts', async () => {
     const m = await define({ name: 'length', type: 'histogram', aggregation: 'count', eventName: 'message_sent', field: 'charactersCount', buckets: [102, 105, 108] });
     assert.equal(m.status, 201, JSON.stringify(m.body));

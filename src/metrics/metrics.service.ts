@@ -74,17 +74,32 @@ export class MetricsService {
     if ((q.to - q.from) / INTERVAL_MS[q.interval] > MAX_POINTS) {
       throw ApiError.validation([{ field: 'interval', message: `gives more than ${MAX_POINTS} points for this range; use a longer interval` }]);
     }
-    let top: string[] | undefined;
-    if (q.limit !== undefined && q.groupBy.length > 0) {
-      const ranked = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit));
-      top = ranked.map((r) => r.gkey);
-    }
+    type TotalsRow = Record<string, number | string | null>;
+    type PointRow = { t: number; gkey: string; present: number; value: number | null };
     // Totals come from the points when they can be exactly (a formula's roll-up, or a count, sum,
     // min or max); unique, avg and percentiles need their own pass over the whole range.
     const needsTotalsQuery = rollupOf(metric) === null;
+    const ranked = q.limit !== undefined && q.groupBy.length > 0;
+    if (ranked && needsTotalsQuery && !q.other) {
+      // The totals pass ranks the groups too: two queries instead of three.
+      const all = await this.run<TotalsRow>(totalsQuery(metric, accountId, q));
+      const top = all
+        .filter((r) => Number(r.overall) !== 1)
+        .sort((a, b) => num(b.value) - num(a.value) || String(a.gkey).localeCompare(String(b.gkey)))
+        .slice(0, q.limit)
+        .map((r) => String(r.gkey));
+      const totals = all.filter((r) => Number(r.overall) === 1 || top.includes(String(r.gkey)));
+      const points = top.length > 0 ? await this.run<PointRow>(pointsQuery(metric, accountId, q, top, false)) : [];
+      return this.assemble(metric, q, points, totals);
+    }
+    let top: string[] | undefined;
+    if (ranked) {
+      const rankedRows = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit!));
+      top = rankedRows.map((r) => r.gkey);
+    }
     const [points, totals] = await Promise.all([
-      this.run<{ t: number; gkey: string; present: number; value: number | null }>(pointsQuery(metric, accountId, q, top, q.other)),
-      needsTotalsQuery ? this.run<Record<string, number | string | null>>(totalsQuery(metric, accountId, q, top, q.other)) : null,
+      this.run<PointRow>(pointsQuery(metric, accountId, q, top, q.other)),
+      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, top, q.other)) : null,
     ]);
     return this.assemble(metric, q, points, totals);
   }
@@ -175,6 +190,9 @@ function rollupOf(metric: MetricDocument): (typeof ROLLUPS)[number] | null {
   const additive: Partial<Record<Aggregation, (typeof ROLLUPS)[number]>> = { count: 'sum', sum: 'sum', min: 'min', max: 'max' };
   return additive[metric.aggregation] ?? null;
 }
+
+/** A value for ranking: null ranks last. */
+const num = (v: number | string | null | undefined): number => (v === null || v === undefined ? -Infinity : Number(v));
 
 function rollUp(how: (typeof ROLLUPS)[number], values: (number | null)[]): number | null {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
