@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { call, createAccount, type Credentials, storedEventIds } from './support/app.js';
+import { call, createAccount, type Credentials, storedEventIds, waitForStoredEvents } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
 
@@ -175,13 +175,7 @@ describe('durability', () => {
       assert.ok(acked.length >= 1000, `accepted while down: ${acked.length}`);
 
       harness.paused = false;
-      const deadline = Date.now() + 60_000;
-      let stored: string[] = [];
-      while (Date.now() < deadline) {
-        stored = await storedEventIds(service.url, acct.read, 'outage');
-        if (stored.length >= acked.length) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      const stored = await waitForStoredEvents(service.url, acct.read, 'outage', acked.length);
       const storedSet = new Set(stored);
       assert.deepEqual(acked.filter((id) => !storedSet.has(id)), [], 'every accepted event arrived');
       assert.equal(stored.length, storedSet.size, 'none twice');

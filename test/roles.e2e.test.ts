@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it as test } from 'node:test';
-import { call, createAccount, type Credentials, storedEventIds } from './support/app.js';
+import { call, createAccount, type Credentials, storedEventIds, waitForStoredEvents } from './support/app.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
 import { connectWs } from './support/ws.js';
@@ -80,16 +80,10 @@ describe('api and worker as separate processes on JetStream', () => {
 
     w = worker();
     await w.start();
-    const deadline = Date.now() + 60_000;
-    let stored: string[] = [];
-    while (Date.now() < deadline) {
-      stored = await storedEventIds(api.url, acct.read, 'split_roles');
-      if (stored.length >= acked.length) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await waitForStoredEvents(api.url, acct.read, 'split_roles', acked.length, { everyMs: 500 });
     // Give a late redelivery time to (wrongly) add a duplicate before counting.
     await new Promise((r) => setTimeout(r, 6000));
-    stored = await storedEventIds(api.url, acct.read, 'split_roles');
+    const stored = await storedEventIds(api.url, acct.read, 'split_roles');
     const storedSet = new Set(stored);
     const missing = acked.filter((id) => !storedSet.has(id));
     assert.equal(missing.length, 0, `${missing.length} of ${acked.length} acknowledged events missing; worker said:\n${w.output.slice(-3000)}`);

@@ -102,6 +102,10 @@ export interface BuiltQuery {
 
 interface Parts {
   bag: ParamBag;
+  /** account and time range: the sort key's prefix */
+  prewhere: string;
+  from: string;
+  to: string;
   where: string;
   gkey: string;
   aggregates: string[];
@@ -114,9 +118,18 @@ interface Parts {
  * key's prefix), global filters, the union of the series' conditions, the group key, each series
  * as an -If aggregate, and the metric's value over them.
  */
-function parts(metric: MetricDocument, q: MetricDataQuery, topGroups?: string[], keepOther = true): Parts {
+function parts(
+  metric: MetricDocument,
+  accountId: string,
+  q: MetricDataQuery,
+  topGroups?: string[],
+  keepOther = true,
+): Parts {
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
+  const from = `fromUnixTimestamp64Milli(${bag.bind(q.from, 'Int64')})`;
+  const to = `fromUnixTimestamp64Milli(${bag.bind(q.to, 'Int64')})`;
+  const prewhere = `account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${from} AND timestamp < ${to}`;
   const series = metricSeries(metric);
   const aliases = new Map<string, string>();
   const aggregates: string[] = [];
@@ -141,27 +154,16 @@ function parts(metric: MetricDocument, q: MetricDataQuery, topGroups?: string[],
       gkey = keepOther ? `if(${gkey} IN ${top}, ${gkey}, '${OTHER_GROUP}')` : gkey;
     }
   }
-  return { bag, where, gkey, aggregates, value, tz };
-}
-
-function rangeClause(bag: ParamBag, accountId: string, q: MetricDataQuery): { prewhere: string; from: string; to: string } {
-  const from = `fromUnixTimestamp64Milli(${bag.bind(q.from, 'Int64')})`;
-  const to = `fromUnixTimestamp64Milli(${bag.bind(q.to, 'Int64')})`;
-  return {
-    prewhere: `account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${from} AND timestamp < ${to}`,
-    from,
-    to,
-  };
+  return { bag, prewhere, from, to, where, gkey, aggregates, value, tz };
 }
 
 /** Groups ranked by the metric's value over the whole range (for `limit`). */
 export function topGroupsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, limit: number): BuiltQuery {
-  const p = parts(metric, q);
-  const r = rangeClause(p.bag, accountId, q);
+  const p = parts(metric, accountId, q);
   return {
     sql: `SELECT ${p.gkey} AS gkey, ${p.aggregates.join(', ')}, ${p.value} AS value
 FROM events
-PREWHERE ${r.prewhere}
+PREWHERE ${p.prewhere}
 WHERE ${p.where}
 GROUP BY gkey
 ORDER BY value DESC NULLS LAST, gkey
@@ -178,18 +180,17 @@ export function pointsQuery(
   topGroups?: string[],
   keepOther = true,
 ): BuiltQuery {
-  const p = parts(metric, q, topGroups, keepOther);
-  const r = rangeClause(p.bag, accountId, q);
+  const p = parts(metric, accountId, q, topGroups, keepOther);
   const b = (x: string) => bucket(q.interval, x, p.tz);
   const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
   const fill = q.fill
-    ? ` WITH FILL FROM ${b(r.from)} TO ${b(`${r.to} - INTERVAL 1 MILLISECOND`)} + ${STEP[q.interval]} STEP ${STEP[q.interval]}`
+    ? ` WITH FILL FROM ${b(p.from)} TO ${b(`${p.to} - INTERVAL 1 MILLISECOND`)} + ${STEP[q.interval]} STEP ${STEP[q.interval]}`
     : '';
   return {
     sql: `SELECT toUnixTimestamp(bucket) * 1000 AS t, gkey, present, value FROM (
   SELECT ${b('timestamp')} AS bucket, ${p.gkey} AS gkey, 1 AS present, ${p.aggregates.join(', ')}, ${p.value} AS value
   FROM events
-  PREWHERE ${r.prewhere}
+  PREWHERE ${p.prewhere}
   WHERE ${p.where}
   GROUP BY bucket, gkey
   HAVING 1${topFilter}
@@ -210,8 +211,7 @@ export function totalsQuery(
   topGroups?: string[],
   keepOther = true,
 ): BuiltQuery {
-  const p = parts(metric, q, topGroups, keepOther);
-  const r = rangeClause(p.bag, accountId, q);
+  const p = parts(metric, accountId, q, topGroups, keepOther);
   const histogram: string[] = [];
   if (metric.type === 'histogram' && metric.buckets && metric.field) {
     const v = numberExpr(resolveField(metric.field), p.bag);
@@ -228,7 +228,7 @@ export function totalsQuery(
   return {
     sql: `SELECT ${p.gkey} AS gkey, ${grouped ? 'grouping(gkey)' : '1'} AS overall, ${p.aggregates.join(', ')}, ${p.value} AS value${histogram.length ? `, ${histogram.join(', ')}` : ''}
 FROM events
-PREWHERE ${r.prewhere}
+PREWHERE ${p.prewhere}
 WHERE ${p.where}
 ${grouped ? `GROUP BY ROLLUP(gkey)
 ${topFilter}` : ''}`,

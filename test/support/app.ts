@@ -113,3 +113,20 @@ export async function storedEventIds(url: string, secret: string, eventName: str
   }
   return ids;
 }
+
+/** Polls search until at least `count` events of that name are stored (or the time is up). */
+export async function waitForStoredEvents(
+  url: string,
+  secret: string,
+  eventName: string,
+  count: number,
+  { timeoutMs = 60_000, everyMs = 250 } = {},
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let stored = await storedEventIds(url, secret, eventName);
+  while (stored.length < count && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    stored = await storedEventIds(url, secret, eventName);
+  }
+  return stored;
+}
