@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { migrate } from '../infrastructure/clickhouse/migrator.js';
-import { EVENTS_MIGRATIONS, retentionTtl } from './events.migrations.js';
+import { EVENTS_MIGRATIONS, retentionTtls } from './events.migrations.js';
 
 /** Brings the events schema up to date at boot, and keeps the TTL equal to RETENTION_DAYS. */
 @Injectable()
@@ -22,13 +22,15 @@ export class EventsSchemaService implements OnModuleInit {
   }
 
   private async ensureRetention(): Promise<void> {
-    const [table] = await this.store.query<{ engine_full: string }>(
-      `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'`,
-    );
-    const wanted = retentionTtl(this.config.retentionDays);
-    if (table && !table.engine_full.includes(wanted)) {
-      await this.store.command(`ALTER TABLE events MODIFY TTL ${wanted}`);
-      this.logger.log({ retentionDays: this.config.retentionDays }, 'changed the events retention TTL');
+    for (const [name, wanted] of Object.entries(retentionTtls(this.config.retentionDays))) {
+      const [table] = await this.store.query<{ engine_full: string }>(
+        `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
+        { name },
+      );
+      if (table && !table.engine_full.includes(wanted)) {
+        await this.store.command(`ALTER TABLE ${name} MODIFY TTL ${wanted}`);
+        this.logger.log({ table: name, retentionDays: this.config.retentionDays }, 'changed the retention TTL');
+      }
     }
   }
 }

@@ -1,5 +1,22 @@
 import type { Migration } from '../infrastructure/clickhouse/migrator.js';
 
+/** Events per account, minute, event name and type: counts and exact user and session sets. */
+export const ROLLUP_TABLE = 'events_by_minute';
+
+/** Who an event counts as for unique users: the user id, else the anonymous id. */
+export const USER_KEY = `if(user_id != '', user_id, anonymous_id)`;
+
+/**
+ * The rollup's rows for the events rows `prewhere` keeps (all by default). The view, the copy
+ * and the metric queries' partial minutes share it, so their states are the same functions of
+ * the same rows. Changing it changes what migration 2 did: add a migration instead.
+ */
+export function rollupSelect(prewhere?: string): string {
+  return `SELECT account_id, toStartOfMinute(timestamp) AS minute, event_name, event_type, count() AS events,
+  uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions
+FROM events${prewhere ? ` PREWHERE ${prewhere}` : ''} GROUP BY account_id, minute, event_name, event_type`;
+}
+
 /**
  * The events table's migrations, numbered and never edited once shipped. The sort key starts
  * with the account (every query is scoped to one), then the day and event name that metric
@@ -44,9 +61,44 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       SETTINGS non_replicated_deduplication_window = 1000`,
     ],
   },
+  {
+    version: 2,
+    name: 'per-minute rollup of event counts, users and sessions',
+    // The view feeds the rollup from every insert into events, block by block. A retried insert
+    // (same deduplication token) is dropped by the rollup as by events: the view's blocks carry
+    // tokens derived from the insert's (deduplicate_blocks_in_dependent_materialized_views),
+    // which the rollup remembers as events does.
+    // Rows stored before this migration are copied in first. That copy is exact when nothing
+    // else writes meanwhile, which holds at boot: the ingest pipeline starts after migrations.
+    // (A rolling upgrade with several writers should stop the others while the first boots.)
+    // Every statement can run again after a crash: the copy starts from an empty rollup.
+    statements: ({ retentionDays }) => [
+      `CREATE TABLE IF NOT EXISTS ${ROLLUP_TABLE} (
+        account_id LowCardinality(String),
+        minute DateTime('UTC') CODEC(Delta, ZSTD(1)),
+        event_name LowCardinality(String),
+        event_type LowCardinality(String),
+        events SimpleAggregateFunction(sum, UInt64),
+        users AggregateFunction(uniqExact, String),
+        sessions AggregateFunction(uniqExact, String)
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(minute)
+      ORDER BY (account_id, minute, event_name, event_type)
+      TTL minute + INTERVAL ${retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+      `DROP VIEW IF EXISTS ${ROLLUP_TABLE}_mv`,
+      `TRUNCATE TABLE ${ROLLUP_TABLE}`,
+      `INSERT INTO ${ROLLUP_TABLE} ${rollupSelect()}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${ROLLUP_TABLE}_mv TO ${ROLLUP_TABLE} AS ${rollupSelect()}`,
+    ],
+  },
 ];
 
-/** The TTL clause RETENTION_DAYS asks for, as ClickHouse prints it in engine_full. */
-export function retentionTtl(retentionDays: number): string {
-  return `toDateTime(timestamp) + toIntervalDay(${retentionDays})`;
+/** The TTL clause RETENTION_DAYS asks for, per table, as ClickHouse prints it in engine_full. */
+export function retentionTtls(retentionDays: number): Record<string, string> {
+  return {
+    events: `toDateTime(timestamp) + toIntervalDay(${retentionDays})`,
+    [ROLLUP_TABLE]: `minute + toIntervalDay(${retentionDays})`,
+  };
 }

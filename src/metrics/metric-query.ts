@@ -1,3 +1,4 @@
+import { ROLLUP_TABLE, USER_KEY, rollupSelect } from '../events/events.migrations.js';
 import type { QueryParams } from '../infrastructure/clickhouse/events-store.port.js';
 import { ParamBag, existsExpr, numberExpr, resolveField, textExpr } from './field-ref.js';
 import { compileFilters } from './filter.compiler.js';
@@ -53,15 +54,42 @@ export function metricSeries(metric: MetricDocument): Map<string, SeriesSpec> {
 }
 
 function uniqueTarget(field: string | undefined, bag: ParamBag): string {
-  if (!field || field === 'users') return `if(user_id != '', user_id, anonymous_id)`;
+  if (!field || field === 'users') return USER_KEY;
   if (field === 'sessions') return 'session_id';
   return textExpr(resolveField(field), bag);
+}
+
+/**
+ * Every time zone has kept whole-minute UTC offsets since 1972 (Liberia was the last to drop
+ * seconds), so from then on a minute of the rollup falls in exactly one bucket of any zone.
+ */
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1973, 0, 1);
+const MINUTE = 60_000;
+
+/**
+ * Whether the per-minute rollup answers the query exactly: every series counts events or
+ * unique users or sessions, selected by event name and type only (the rollup's keys), with no
+ * groups, and the range holds at least one whole minute.
+ */
+export function rollupAnswers(metric: MetricDocument, q: MetricDataQuery): boolean {
+  if (metric.type === 'histogram' || metric.filters.length > 0 || q.groupBy.length > 0) return false;
+  if (q.from < WHOLE_MINUTE_OFFSETS_SINCE || Math.ceil(q.from / MINUTE) >= Math.floor(q.to / MINUTE)) return false;
+  return [...metricSeries(metric).values()].every(
+    (s) =>
+      (s.filters ?? []).length === 0 &&
+      (s.aggregation === 'count' || (s.aggregation === 'unique' && (!s.field || s.field === 'users' || s.field === 'sessions'))),
+  );
 }
 
 const QUANTILE: Partial<Record<Aggregation, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
 
 /** One series as an aggregate with an -If combinator, so every series of a formula comes from one scan. */
-function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag): string {
+function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag, rollup: boolean): string {
+  if (rollup) {
+    // The rollup's states already leave out empty user and session ids.
+    if (spec.aggregation === 'count') return `toFloat64(sumIf(events, ${condition}))`;
+    return `toFloat64(uniqExactMergeIf(${spec.field === 'sessions' ? 'sessions' : 'users'}, ${condition}))`;
+  }
   const num = () => numberExpr(resolveField(spec.field!), bag);
   switch (spec.aggregation) {
     case 'count':
@@ -102,11 +130,12 @@ export interface BuiltQuery {
 
 interface Parts {
   bag: ParamBag;
-  /** account and time range: the sort key's prefix */
-  prewhere: string;
+  /** the rows: FROM, PREWHERE and WHERE */
+  source: string;
+  /** the column a row's time bucket comes from */
+  time: string;
   from: string;
   to: string;
-  where: string;
   gkey: string;
   aggregates: string[];
   value: string;
@@ -114,9 +143,13 @@ interface Parts {
 }
 
 /**
- * The shared pieces of a metric's queries: the account and time range in PREWHERE (the sort
- * key's prefix), global filters, the union of the series' conditions, the group key, each series
- * as an -If aggregate, and the metric's value over them.
+ * The shared pieces of a metric's queries: where the rows come from, global filters, the union
+ * of the series' conditions, the group key, each series as an -If aggregate, and the metric's
+ * value over them.
+ *
+ * Raw rows are read with the account, time range and event names in PREWHERE (the sort key's
+ * prefix). When the rollup answers (`rollupAnswers`), the whole minutes of the range come from
+ * it and the partial minutes at either end from raw rows turned into the same states.
  */
 function parts(
   metric: MetricDocument,
@@ -124,13 +157,17 @@ function parts(
   q: MetricDataQuery,
   topGroups?: string[],
   keepOther = true,
+  useRollup = false,
 ): Parts {
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = `fromUnixTimestamp64Milli(${bag.bind(q.from, 'Int64')})`;
   const to = `fromUnixTimestamp64Milli(${bag.bind(q.to, 'Int64')})`;
-  const prewhere = `account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${from} AND timestamp < ${to}`;
+  const account = bag.bind(accountId, 'String');
   const series = metricSeries(metric);
+  const names = [...series.values()].map((s) => s.eventName);
+  // Every series names its events: only those rows are read (the sort key's third column).
+  const byName = names.every((n) => n !== undefined) ? ` AND event_name IN ${bag.bind(names as string[], 'Array(String)')}` : '';
   const aliases = new Map<string, string>();
   const aggregates: string[] = [];
   const conditions: string[] = [];
@@ -140,7 +177,7 @@ function parts(
     aliases.set(name, alias);
     const condition = seriesCondition(spec, bag);
     conditions.push(condition);
-    aggregates.push(`${aggregateSql(spec, condition, bag)} AS ${alias}`);
+    aggregates.push(`${aggregateSql(spec, condition, bag, useRollup)} AS ${alias}`);
   }
   const value = metric.formula ? compileFormula(parseFormula(metric.formula), (n) => aliases.get(n)!) : 's0';
   const filters = compileFilters(metric.filters, bag);
@@ -154,7 +191,22 @@ function parts(
       gkey = keepOther ? `if(${gkey} IN ${top}, ${gkey}, '${OTHER_GROUP}')` : gkey;
     }
   }
-  return { bag, prewhere, from, to, where, gkey, aggregates, value, tz };
+  let source = `events
+PREWHERE account_id = ${account} AND timestamp >= ${from} AND timestamp < ${to}${byName}
+WHERE ${where}`;
+  if (useRollup) {
+    const fromMinute = `toDateTime(${bag.bind(Math.ceil(q.from / MINUTE) * 60, 'Int64')}, 'UTC')`;
+    const toMinute = `toDateTime(${bag.bind(Math.floor(q.to / MINUTE) * 60, 'Int64')}, 'UTC')`;
+    const partial = `account_id = ${account}${byName} AND (timestamp >= ${from} AND timestamp < ${fromMinute} OR timestamp >= ${toMinute} AND timestamp < ${to})`;
+    source = `(
+  SELECT minute, event_name, event_type, events, users, sessions FROM ${ROLLUP_TABLE}
+  WHERE account_id = ${account} AND minute >= ${fromMinute} AND minute < ${toMinute}${byName}
+  UNION ALL
+  SELECT minute, event_name, event_type, events, users, sessions FROM (${rollupSelect(partial)})
+)
+WHERE ${where}`;
+  }
+  return { bag, source, time: useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
 }
 
 /** Groups ranked by the metric's value over the whole range (for `limit`). */
@@ -162,9 +214,7 @@ export function topGroupsQuery(metric: MetricDocument, accountId: string, q: Met
   const p = parts(metric, accountId, q);
   return {
     sql: `SELECT ${p.gkey} AS gkey, ${p.aggregates.join(', ')}, ${p.value} AS value
-FROM events
-PREWHERE ${p.prewhere}
-WHERE ${p.where}
+FROM ${p.source}
 GROUP BY gkey
 ORDER BY value DESC NULLS LAST, gkey
 LIMIT ${p.bag.bind(limit, 'UInt32')}`,
@@ -179,8 +229,9 @@ export function pointsQuery(
   q: MetricDataQuery,
   topGroups?: string[],
   keepOther = true,
+  useRollup = false,
 ): BuiltQuery {
-  const p = parts(metric, accountId, q, topGroups, keepOther);
+  const p = parts(metric, accountId, q, topGroups, keepOther, useRollup);
   const b = (x: string) => bucket(q.interval, x, p.tz);
   const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
   const fill = q.fill
@@ -188,10 +239,8 @@ export function pointsQuery(
     : '';
   return {
     sql: `SELECT toUnixTimestamp(bucket) * 1000 AS t, gkey, present, value FROM (
-  SELECT ${b('timestamp')} AS bucket, ${p.gkey} AS gkey, 1 AS present, ${p.aggregates.join(', ')}, ${p.value} AS value
-  FROM events
-  PREWHERE ${p.prewhere}
-  WHERE ${p.where}
+  SELECT ${b(p.time)} AS bucket, ${p.gkey} AS gkey, 1 AS present, ${p.aggregates.join(', ')}, ${p.value} AS value
+  FROM ${p.source}
   GROUP BY bucket, gkey
   HAVING 1${topFilter}
   ORDER BY gkey, bucket${fill}
@@ -210,8 +259,9 @@ export function totalsQuery(
   q: MetricDataQuery,
   topGroups?: string[],
   keepOther = true,
+  useRollup = false,
 ): BuiltQuery {
-  const p = parts(metric, accountId, q, topGroups, keepOther);
+  const p = parts(metric, accountId, q, topGroups, keepOther, useRollup);
   const histogram: string[] = [];
   if (metric.type === 'histogram' && metric.buckets && metric.field) {
     const v = numberExpr(resolveField(metric.field), p.bag);
@@ -227,9 +277,7 @@ export function totalsQuery(
   // Without groups there is one row, the overall one; with groups ROLLUP adds it.
   return {
     sql: `SELECT ${p.gkey} AS gkey, ${grouped ? 'grouping(gkey)' : '1'} AS overall, ${p.aggregates.join(', ')}, ${p.value} AS value${histogram.length ? `, ${histogram.join(', ')}` : ''}
-FROM events
-PREWHERE ${p.prewhere}
-WHERE ${p.where}
+FROM ${p.source}
 ${grouped ? `GROUP BY ROLLUP(gkey)
 ${topFilter}` : ''}`,
     params: p.bag.params,

@@ -5,7 +5,7 @@ import { EVENTS_STORE, type EventsStore, EventsStoreError } from '../infrastruct
 import { resolveField } from './field-ref.js';
 import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.js';
 import { FormulaError, parseFormula, seriesNames } from './formula.js';
-import { GROUP_SEPARATOR, OTHER_GROUP, pointsQuery, topGroupsQuery, totalsQuery } from './metric-query.js';
+import { GROUP_SEPARATOR, OTHER_GROUP, pointsQuery, rollupAnswers, topGroupsQuery, totalsQuery } from './metric-query.js';
 import {
   AGGREGATIONS,
   type Aggregation,
@@ -64,7 +64,11 @@ export class MetricsService {
     if (!(await this.repository.remove(accountId, id))) throw ApiError.notFound('metric');
   }
 
-  async data(accountId: string, id: string, q: MetricDataQuery): Promise<MetricData> {
+  /**
+   * The metric's series and totals. `rollup: false` reads raw events even where the per-minute
+   * rollup would answer: the tests compare both.
+   */
+  async data(accountId: string, id: string, q: MetricDataQuery, options: { rollup?: boolean } = {}): Promise<MetricData> {
     const metric = await this.load(accountId, id);
     for (const [i, d] of q.groupBy.entries()) {
       if (!metric.dimensions.includes(d)) {
@@ -97,9 +101,10 @@ export class MetricsService {
       const rankedRows = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit!));
       top = rankedRows.map((r) => r.gkey);
     }
+    const rollup = options.rollup !== false && rollupAnswers(metric, q);
     const [points, totals] = await Promise.all([
-      this.run<PointRow>(pointsQuery(metric, accountId, q, top, q.other)),
-      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, top, q.other)) : null,
+      this.run<PointRow>(pointsQuery(metric, accountId, q, top, q.other, rollup)),
+      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, top, q.other, rollup)) : null,
     ]);
     return this.assemble(metric, q, points, totals);
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { toClickHouseTime } from '../../src/events/event-row.js';
-import { EVENTS_MIGRATIONS } from '../../src/events/events.migrations.js';
+import { EVENTS_MIGRATIONS, ROLLUP_TABLE } from '../../src/events/events.migrations.js';
 import type { EventRow } from '../../src/events/event.types.js';
 import { type EventsStore, EventsStoreError } from '../../src/infrastructure/clickhouse/events-store.port.js';
 import { migrate } from '../../src/infrastructure/clickhouse/migrator.js';
@@ -56,7 +56,7 @@ export function eventsStoreContract(name: string, open: () => Promise<EventsStor
     it('applies the migrations once, and again is a no-op', async () => {
       const first = await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 90 });
       const second = await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 90 });
-      assert.deepEqual(first, [1]);
+      assert.deepEqual(first, EVENTS_MIGRATIONS.map((m) => m.version));
       assert.deepEqual(second, []);
       const [t] = await store.query<{ sorting_key: string; engine_full: string }>(
         `SELECT sorting_key, engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'`,
@@ -64,6 +64,11 @@ export function eventsStoreContract(name: string, open: () => Promise<EventsStor
       assert.ok(t, 'events table exists');
       assert.match(t.sorting_key, /^account_id, /, 'sort key starts with the account');
       assert.match(t.engine_full, /TTL toDateTime\(timestamp\) \+ toIntervalDay\(90\)/);
+      const [rollup] = await store.query<{ engine_full: string }>(
+        `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`,
+        { name: ROLLUP_TABLE },
+      );
+      assert.match(rollup?.engine_full ?? '', /TTL minute \+ toIntervalDay\(90\)/);
     });
 
     it('inserts JSONEachRow and reads it back with bound parameters', async () => {
@@ -88,21 +93,23 @@ export function eventsStoreContract(name: string, open: () => Promise<EventsStor
       assert.deepEqual(got, [{ n: 0 }]);
     });
 
-    it('stores a retried insert with the same dedup token once', async () => {
+    it('stores a retried insert with the same dedup token once, in events and in the rollup', async () => {
       const acct = `dedup-${randomUUID()}`;
       const batch = toLines([row(acct), row(acct), row(acct)]);
       const token = randomUUID();
+      const counts = async () => {
+        const [r] = await store.query<{ raw: number; rolled: number }>(
+          `SELECT (SELECT count() FROM events WHERE account_id = {a:String}) AS raw,
+            (SELECT sum(events) FROM ${ROLLUP_TABLE} WHERE account_id = {a:String}) AS rolled`,
+          { a: acct },
+        );
+        return [Number(r?.raw), Number(r?.rolled)];
+      };
       await store.insertJsonEachRow('events', batch, { dedupToken: token });
       await store.insertJsonEachRow('events', batch, { dedupToken: token });
-      const [{ n }] = await store.query<{ n: number }>(`SELECT count() AS n FROM events WHERE account_id = {a:String}`, {
-        a: acct,
-      }) as [{ n: number }];
-      assert.equal(n, 3);
+      assert.deepEqual(await counts(), [3, 3]);
       await store.insertJsonEachRow('events', batch, { dedupToken: randomUUID() });
-      const [again] = await store.query<{ n: number }>(`SELECT count() AS n FROM events WHERE account_id = {a:String}`, {
-        a: acct,
-      });
-      assert.equal(again?.n, 6, 'a different token is a different insert');
+      assert.deepEqual(await counts(), [6, 6], 'a different token is a different insert');
     });
 
     it('reports a bad statement as EventsStoreError with the ClickHouse code', async () => {

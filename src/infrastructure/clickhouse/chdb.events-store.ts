@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EventsStore, InsertOptions, QueryParams } from './events-store.port.js';
-import { EventsStoreError, SHARED_SETTINGS } from './events-store.port.js';
+import { EventsStoreError, insertSettings, SHARED_SETTINGS } from './events-store.port.js';
 
 const SHARED_SETTINGS_ARGS = Object.entries(SHARED_SETTINGS).map(([k, v]) => `--${k}=${v}`);
 
@@ -65,8 +65,7 @@ export class ChdbEventsStore implements EventsStore {
   async insertJsonEachRow(table: string, rows: Buffer, options: InsertOptions = {}): Promise<void> {
     if (rows.length === 0) return;
     this.assertOpen();
-    const settings: Record<string, string> = {};
-    if (options.dedupToken) settings.insert_deduplication_token = options.dedupToken;
+    const settings = insertSettings(options);
     this.writer.inFlight++;
     try {
       await this.writer.session.insert({ table, values: rows, format: 'JSONEachRow', settings });

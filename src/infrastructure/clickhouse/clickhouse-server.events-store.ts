@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { EventsStore, InsertOptions, QueryParams } from './events-store.port.js';
-import { EventsStoreError, SHARED_SETTINGS } from './events-store.port.js';
+import { EventsStoreError, insertSettings, SHARED_SETTINGS } from './events-store.port.js';
 
 export interface ClickHouseServerOptions {
   url: string;
@@ -62,7 +62,7 @@ export class ClickHouseServerEventsStore implements EventsStore {
       const result = await this.client.exec({
         query: `INSERT INTO ${table} FORMAT JSONEachRow`,
         values: Readable.from([rows]),
-        clickhouse_settings: options.dedupToken ? { insert_deduplication_token: options.dedupToken } : {},
+        clickhouse_settings: insertSettings(options),
       });
       // Drain the (empty) response so the socket returns to the pool.
       for await (const _chunk of result.stream) void _chunk;

@@ -11,6 +11,16 @@ export const EVENTS_STORE = Symbol('EVENTS_STORE');
  */
 export const SHARED_SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const;
 
+/**
+ * An insert's settings. With a token, the blocks the insert pushes into materialized views
+ * (the rollups) are deduplicated too, so a retry is counted once there as well (the default
+ * only since ClickHouse 24.x, so it is set).
+ */
+export function insertSettings(options: InsertOptions): Record<string, string | number> {
+  if (!options.dedupToken) return {};
+  return { insert_deduplication_token: options.dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 };
+}
+
 export type QueryParams = Record<string, string | number | boolean | readonly (string | number)[]>;
 
 export interface InsertOptions {
