@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROLLUP_TABLE } from '../src/events/events.migrations.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -55,7 +56,7 @@ async function api(method: string, path: string, secret: string, body?: unknown)
 }
 
 /** Synthetic events straight into the events table (the ingest path is bench/ingest's subject). */
-async function load(dataDir: string, accountId: string, now: number): Promise<{ seconds: number; bytes: number; rows: number }> {
+async function load(dataDir: string, accountId: string, now: number) {
   const { Session, drainPending } = await import('chdb');
   const session = new Session(join(dataDir, 'chdb'));
   const props = Array.from({ length: 30 }, (_, k) => {
@@ -79,13 +80,14 @@ async function load(dataDir: string, accountId: string, now: number): Promise<{ 
   );
   const seconds = (performance.now() - started) / 1000;
   const size = session.query(
-    "SELECT sum(bytes_on_disk), sum(rows) FROM system.parts WHERE table = 'events' AND active",
+    `SELECT sumIf(bytes_on_disk, table = 'events'), sumIf(rows, table = 'events'), sumIf(bytes_on_disk, table = '${ROLLUP_TABLE}'),
+       sumIf(rows, table = '${ROLLUP_TABLE}') FROM system.parts WHERE active`,
     'TSV',
   );
-  const [bytes, rows] = size.trim().split('\t').map(Number) as [number, number];
+  const [bytes, rows, rollupBytes, rollupRows] = size.trim().split('\t').map(Number) as [number, number, number, number];
   session.close();
   await drainPending();
-  return { seconds, bytes, rows };
+  return { seconds, bytes, rows, rollupBytes, rollupRows };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -122,7 +124,9 @@ async function main(): Promise<void> {
   const now = Date.now();
   const loaded = await load(dataDir, account.id, now);
   console.log(
-    `load: ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s; store on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB\n`,
+    `load: ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s (the per-minute rollup's view included); ` +
+      `events on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB; rollup ${loaded.rollupRows.toLocaleString('en')} rows, ` +
+      `${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
   );
 
   service = await start(dataDir);

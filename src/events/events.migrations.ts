@@ -84,7 +84,7 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       )
       ENGINE = AggregatingMergeTree
       PARTITION BY toYYYYMM(minute)
-      ORDER BY (account_id, minute, event_name, event_type)
+      ORDER BY (account_id, event_name, event_type, minute)
       TTL minute + INTERVAL ${retentionDays} DAY
       SETTINGS non_replicated_deduplication_window = 1000`,
       `DROP VIEW IF EXISTS ${ROLLUP_TABLE}_mv`,
