@@ -6,9 +6,16 @@ import { AccountsService } from './accounts.service.js';
 import { type AuthenticatedRequest, PERMISSION_KEY, type PermissionRequirement } from './auth.decorators.js';
 import { authorize } from './authorization.js';
 
+/** Header pairs that carry a client id and secret: ours, then Event Lens's and OpenPanel's SDKs'. */
+const CLIENT_HEADER_PAIRS = [
+  ['x-client-id', 'x-client-secret'],
+  ['event-lens-client-id', 'event-lens-client-secret'],
+  ['openpanel-client-id', 'openpanel-client-secret'],
+] as const;
+
 /**
- * Authenticates `Authorization: Bearer <secret>` or the `x-client-id` / `x-client-secret`
- * pair, then checks the route's declared permission.
+ * Authenticates `Authorization: Bearer <secret>` or a client id / secret header pair, then
+ * checks the route's declared permission.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -42,10 +49,12 @@ export class AuthGuard implements CanActivate {
       if (!match) throw ApiError.unauthorized('Authorization must be "Bearer <secret>"');
       return this.accounts.authenticateSecret(match[1]!);
     }
-    const clientId = request.headers['x-client-id'];
-    const secret = request.headers['x-client-secret'];
-    if (typeof clientId === 'string' && typeof secret === 'string') {
-      return this.accounts.authenticatePair(clientId, secret);
+    for (const [idHeader, secretHeader] of CLIENT_HEADER_PAIRS) {
+      const clientId = request.headers[idHeader];
+      const secret = request.headers[secretHeader];
+      if (typeof clientId === 'string' && typeof secret === 'string') {
+        return this.accounts.authenticatePair(clientId, secret);
+      }
     }
     return null;
   }

@@ -1,0 +1,143 @@
+import type { FieldProblem } from '../common/api-error.js';
+import type { EventInput } from '../events/event.types.js';
+
+/** Envelope types of the OpenPanel / Event Lens track API that this service stores. */
+export const ENVELOPE_TYPES = ['track', 'identify', 'increment', 'decrement', 'alias'] as const;
+export type EnvelopeType = (typeof ENVELOPE_TYPES)[number];
+
+/** Properties the SDKs reserve: they set the event's own fields, not properties. */
+const RESERVED = ['__timestamp', '__ip', '__deviceId', '__path', '__identify'] as const;
+
+export interface DecodedEnvelope {
+  type: EnvelopeType;
+  /** The canonical event, without anonymousId when the sender gave no device id. */
+  event: EventInput;
+  /** The client's IP from `__ip`, which overrides the request's. */
+  ip?: string;
+}
+
+export type EnvelopeResult = { ok: true; envelope: DecodedEnvelope } | { ok: false; errors: FieldProblem[] };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A profile id: a non-empty string, or a number (the SDKs allow both). */
+function profileId(v: unknown, field: string, errors: FieldProblem[], required: boolean): string | undefined {
+  if (v === undefined || v === null || v === '') {
+    if (required) errors.push({ field, message: 'is required' });
+    return undefined;
+  }
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'string') return v;
+  errors.push({ field, message: 'must be a string or a number' });
+  return undefined;
+}
+
+function optionalString(v: unknown, field: string, errors: FieldProblem[]): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  errors.push({ field, message: 'must be a string' });
+  return undefined;
+}
+
+/**
+ * Decodes one `{type, payload}` envelope into the canonical event. Every type becomes an event of
+ * that `eventType` (track events keep their name), so identify, increment, decrement and alias
+ * are stored durably like any event; profiles are derived from them. `at` prefixes field names
+ * in errors (`events[3]`).
+ */
+export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
+  const f = (name: string) => (at ? `${at}.${name}` : name);
+  if (!isObject(raw)) return { ok: false, errors: [{ field: at || 'body', message: 'must be an object {"type", "payload"}' }] };
+  const type = raw.type;
+  if (typeof type !== 'string' || !(ENVELOPE_TYPES as readonly string[]).includes(type)) {
+    return { ok: false, errors: [{ field: f('type'), message: `must be one of ${ENVELOPE_TYPES.join(', ')}` }] };
+  }
+  const p = raw.payload;
+  if (!isObject(p)) return { ok: false, errors: [{ field: f('payload'), message: 'must be an object' }] };
+  const errors: FieldProblem[] = [];
+  const field = (name: string) => f(`payload.${name}`);
+  let event: EventInput;
+  let ip: string | undefined;
+  switch (type as EnvelopeType) {
+    case 'track': {
+      const name = p.name;
+      if (typeof name !== 'string' || name.length === 0) errors.push({ field: field('name'), message: 'is required (a string)' });
+      if (p.properties !== undefined && !isObject(p.properties)) errors.push({ field: field('properties'), message: 'must be an object' });
+      const props: Record<string, unknown> = { ...(isObject(p.properties) ? p.properties : {}) };
+      const reserved = Object.fromEntries(RESERVED.map((k) => [k, props[k]]));
+      for (const k of RESERVED) delete props[k];
+      const path = optionalString(p.path ?? reserved.__path, field('path'), errors);
+      if (path !== undefined && props.path === undefined) props.path = path;
+      ip = optionalString(reserved.__ip, field('properties.__ip'), errors);
+      const timestamp = reserved.__timestamp;
+      if (timestamp !== undefined && typeof timestamp !== 'string' && typeof timestamp !== 'number') {
+        errors.push({ field: field('properties.__timestamp'), message: 'must be an ISO 8601 date or epoch milliseconds' });
+      }
+      event = {
+        eventType: 'track',
+        eventName: name as string,
+        timestamp: timestamp as string | number | undefined,
+        userId: profileId(p.profileId, field('profileId'), errors, false),
+        anonymousId: optionalString(p.deviceId ?? reserved.__deviceId, field('deviceId'), errors),
+        sessionId: optionalString(p.sessionId, field('sessionId'), errors),
+        properties: props,
+      };
+      break;
+    }
+    case 'identify': {
+      if (p.properties !== undefined && !isObject(p.properties)) errors.push({ field: field('properties'), message: 'must be an object' });
+      const profile: Record<string, unknown> = {};
+      for (const k of ['firstName', 'lastName', 'email', 'avatar']) {
+        const v = optionalString(p[k], field(k), errors);
+        if (v !== undefined) profile[k] = v;
+      }
+      event = {
+        eventType: 'identify',
+        eventName: 'identify',
+        userId: profileId(p.profileId, field('profileId'), errors, true),
+        properties: { profile, properties: isObject(p.properties) ? p.properties : {} },
+      };
+      break;
+    }
+    case 'increment':
+    case 'decrement': {
+      const property = p.property;
+      if (typeof property !== 'string' || property.length === 0) errors.push({ field: field('property'), message: 'is required (a dotted property path)' });
+      const value = p.value ?? 1;
+      if (typeof value !== 'number' || !Number.isFinite(value)) errors.push({ field: field('value'), message: 'must be a number' });
+      event = {
+        eventType: type,
+        eventName: type,
+        userId: profileId(p.profileId, field('profileId'), errors, true),
+        properties: { property, value },
+      };
+      break;
+    }
+    case 'alias': {
+      const alias = profileId(p.alias, field('alias'), errors, true);
+      event = { eventType: 'alias', eventName: 'alias', userId: profileId(p.profileId, field('profileId'), errors, true), properties: { alias } };
+      break;
+    }
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, envelope: { type: type as EnvelopeType, event: event!, ip } };
+}
+
+/** Canonical field names in the ingest validator's messages, as the track API calls them. */
+const TRACK_FIELD: Record<string, string> = {
+  eventName: 'payload.name',
+  userId: 'payload.profileId',
+  anonymousId: 'payload.deviceId',
+  sessionId: 'payload.sessionId',
+  timestamp: 'payload.properties.__timestamp',
+  properties: 'payload.properties',
+};
+
+/** Renames `[prefix.]eventName`-style fields of canonical validation errors to envelope fields. */
+export function toTrackField(field: string, prefix: string): string {
+  const rest = prefix && field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : field;
+  const [head, ...tail] = rest.split('.');
+  const mapped = TRACK_FIELD[head!];
+  const name = mapped ? [mapped, ...tail].join('.') : rest;
+  return prefix ? `${prefix}.${name}` : name;
+}

@@ -1,0 +1,33 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiExceptionFilter } from '../common/api-exception.filter.js';
+
+const REASON: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/**
+ * The track API's errors in OpenPanel's shape, `{"status", "error", "message"}`, plus the
+ * field-by-field `details` this service always gives.
+ */
+@Catch()
+export class TrackExceptionFilter implements ExceptionFilter {
+  private readonly inner = new ApiExceptionFilter();
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // Let the shared filter decide status, headers and logging, then reshape its body.
+    const send = reply.send.bind(reply);
+    reply.send = ((payload: { error: { message: string; details?: unknown } }) => {
+      const status = reply.statusCode;
+      reply.send = send;
+      return send({ status, error: REASON[status] ?? 'Error', message: payload.error.message, details: payload.error.details });
+    }) as typeof reply.send;
+    this.inner.catch(exception, host);
+  }
+}

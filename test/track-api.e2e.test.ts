@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { OpenPanel } from '@openpanel/sdk';
+import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
+import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
+import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
+
+interface Row {
+  event_type: string;
+  event_name: string;
+  user_id: string;
+  anonymous_id: string;
+  session_id: string;
+  properties: string;
+  ip: string;
+}
+
+describe('Event Lens / OpenPanel track API', () => {
+  let t: TestApp;
+  let acme: Credentials;
+  let store: EventsStore;
+
+  const openpanelHeaders = (c: Credentials, secret = c.write) => ({
+    'openpanel-client-id': c.clients.write.clientId,
+    'openpanel-client-secret': secret,
+  });
+  const track = (body: unknown, headers: Record<string, string>, path = '/track') => call(t.url, 'POST', path, { body, headers });
+
+  async function stored(accountId: string): Promise<Row[]> {
+    await t.app.get(IngestPipelineService).flush();
+    return store.query<Row>(
+      `SELECT event_type, event_name, user_id, anonymous_id, session_id, properties, ip FROM events
+       WHERE account_id = {a:String} ORDER BY timestamp, event_name`,
+      { a: accountId },
+    );
+  }
+
+  before(async () => {
+    t = await startApp();
+    acme = await createAccount(t.url, 'acme');
+    store = t.app.get(EVENTS_STORE);
+  });
+  after(async () => t?.close());
+
+  it('takes track, identify and increment from the OpenPanel SDK', async () => {
+    const account = await createAccount(t.url, 'sdk');
+    const op = new OpenPanel({ clientId: account.clients.write.clientId, clientSecret: account.write, apiUrl: t.url });
+    const answer = await op.track('page_view', { path: '/pricing', title: 'Pricing' });
+    assert.match(String((answer as { deviceId?: string })?.deviceId), /^[0-9a-f]{32}$/, 'a cookieless device id');
+    await op.identify({ profileId: 'user-1', firstName: 'Ada', email: 'ada@example.com', properties: { plan: 'pro' } });
+    await op.track('signup', { plan: 'pro' });
+    await op.increment({ profileId: 'user-1', property: 'stats.visits', value: 2 });
+
+    const rows = await stored(account.accountId);
+    assert.deepEqual(
+      rows.map((r) => [r.event_type, r.event_name, r.user_id]).sort(),
+      [
+        ['identify', 'identify', 'user-1'],
+        ['increment', 'increment', 'user-1'],
+        ['track', 'page_view', ''],
+        ['track', 'signup', 'user-1'],
+      ],
+    );
+    const view = rows.find((r) => r.event_name === 'page_view')!;
+    assert.equal(view.anonymous_id, (answer as { deviceId: string }).deviceId);
+    assert.deepEqual(JSON.parse(view.properties), { path: '/pricing', title: 'Pricing' });
+    const identify = rows.find((r) => r.event_type === 'identify')!;
+    assert.deepEqual(JSON.parse(identify.properties), { profile: { firstName: 'Ada', email: 'ada@example.com' }, properties: { plan: 'pro' } });
+    const increment = rows.find((r) => r.event_type === 'increment')!;
+    assert.deepEqual(JSON.parse(increment.properties), { property: 'stats.visits', value: 2 });
+  });
+
+  it("answers Event Lens's example with its headers", async () => {
+    const res = await track(
+      {
+        type: 'track',
+        payload: { name: 'page_view', deviceId: 'device-001', sessionId: 'session-001', path: '/dashboard', properties: { title: 'Dashboard' } },
+      },
+      { 'event-lens-client-id': acme.clients.write.clientId, 'event-lens-client-secret': acme.write },
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { success: true, deviceId: 'device-001', sessionId: 'session-001' });
+    const row = (await stored(acme.accountId)).find((r) => r.anonymous_id === 'device-001')!;
+    assert.equal(row.session_id, 'session-001');
+    assert.deepEqual(JSON.parse(row.properties), { title: 'Dashboard', path: '/dashboard' });
+  });
+
+  it('reads the reserved properties and gives one device the same cookieless id all day', async () => {
+    const headers = { ...openpanelHeaders(acme), 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0' };
+    const payload = { name: 'reserved', properties: { __timestamp: '2026-11-20T10:00:00.000Z', __ip: '203.0.113.9', kept: 1 } };
+    const first = await track({ type: 'track', payload }, headers);
+    const second = await track({ type: 'track', payload }, headers);
+    const otherAgent = await track({ type: 'track', payload }, { ...headers, 'user-agent': 'curl/8.0' });
+    assert.equal(first.body.deviceId, second.body.deviceId);
+    assert.notEqual(first.body.deviceId, otherAgent.body.deviceId);
+    const rows = (await stored(acme.accountId)).filter((r) => r.event_name === 'reserved');
+    assert.equal(rows.length, 3);
+    assert.equal(rows[0]!.ip, '203.0.113.9');
+    assert.deepEqual(JSON.parse(rows[0]!.properties), { kept: 1 });
+  });
+
+  it('keeps the good envelopes of a batch and reports the bad ones, in both batch forms', async () => {
+    const good = { type: 'track', payload: { name: 'batched', deviceId: 'd1' } };
+    const res = await track({ events: [good, { type: 'track', payload: {} }, { type: 'nope' }, good] }, openpanelHeaders(acme), '/track/batch');
+    assert.equal(res.status, 202);
+    assert.equal(res.body.accepted, 2);
+    assert.deepEqual(
+      res.body.rejected.map((r: { index: number; error: { field: string }[] }) => [r.index, r.error[0]!.field]),
+      [
+        [1, 'events[1].payload.name'],
+        [2, 'events[2].type'],
+      ],
+    );
+    const openpanelForm = await track({ type: 'batch', payload: [good, { type: 'identify', payload: {} }] }, openpanelHeaders(acme));
+    assert.equal(openpanelForm.status, 202);
+    assert.equal(openpanelForm.body.accepted, 1);
+    assert.equal(openpanelForm.body.rejected[0].error[0].field, 'payload[1].payload.profileId');
+    assert.equal((await stored(acme.accountId)).filter((r) => r.event_name === 'batched').length, 3);
+  });
+
+  it("answers errors in OpenPanel's shape, naming the field", async () => {
+    const noCredentials = await track({ type: 'track', payload: { name: 'x' } }, {});
+    assert.equal(noCredentials.status, 401);
+    assert.equal(noCredentials.body.status, 401);
+    assert.equal(noCredentials.body.error, 'Unauthorized');
+    const wrongSecret = await track({ type: 'track', payload: { name: 'x' } }, openpanelHeaders(acme, 'sk_wrong'));
+    assert.equal(wrongSecret.status, 401);
+    const readClient = await track(
+      { type: 'track', payload: { name: 'x' } },
+      { 'openpanel-client-id': acme.clients.read.clientId, 'openpanel-client-secret': acme.read },
+    );
+    assert.equal(readClient.status, 403);
+    const bad = await track({ type: 'track', payload: { name: '', profileId: { id: 1 } } }, openpanelHeaders(acme));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'Bad Request');
+    assert.deepEqual(
+      bad.body.details.map((d: { field: string }) => d.field),
+      ['payload.name', 'payload.profileId'],
+    );
+    const tooLate = await track({ type: 'track', payload: { name: 'x', properties: { __timestamp: '2099-01-01T00:00:00Z' } } }, openpanelHeaders(acme));
+    assert.equal(tooLate.status, 400);
+    assert.equal(tooLate.body.details[0].field, 'payload.properties.__timestamp');
+  });
+});
