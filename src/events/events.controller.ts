@@ -9,21 +9,10 @@ import {
   searchTerms,
 } from '../infrastructure/search/event-search.port.js';
 import type { AuthenticatedRequest } from '../accounts/auth.decorators.js';
-import type { RequestContext } from './event.types.js';
+import { requestContext } from './request-context.js';
 import { EVENT_LIMITS } from './event.validator.js';
 import { SearchEventsQueryDto } from './events.dto.js';
 import { IngestService } from './ingest.service.js';
-
-function requestContext(request: AuthenticatedRequest): RequestContext {
-  const ua = request.headers['user-agent'];
-  const length = Number(request.headers['content-length']);
-  return {
-    ip: request.ip,
-    userAgent: typeof ua === 'string' ? ua : undefined,
-    receivedAt: Date.now(),
-    bodyBytes: Number.isFinite(length) ? length : undefined,
-  };
-}
 
 @Controller('api/events')
 export class EventsController {

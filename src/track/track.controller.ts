@@ -4,6 +4,7 @@ import { type AuthenticatedRequest, CurrentAccountId, RequirePermission } from '
 import { ApiError, type FieldProblem } from '../common/api-error.js';
 import type { EventInput, RequestContext } from '../events/event.types.js';
 import { IngestService } from '../events/ingest.service.js';
+import { requestContext } from '../events/request-context.js';
 import { DailySaltService } from './daily-salt.service.js';
 import { decodeEnvelope, toTrackField } from './track-envelope.js';
 import { TrackExceptionFilter } from './track-exception.filter.js';
@@ -107,8 +108,3 @@ export class TrackController {
   }
 }
 
-function requestContext(request: AuthenticatedRequest): RequestContext {
-  const ua = request.headers['user-agent'];
-  const length = Number(request.headers['content-length']);
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : undefined, receivedAt: Date.now(), bodyBytes: Number.isFinite(length) ? length : undefined };
-}
