@@ -54,6 +54,10 @@ describe('metrics from the per-minute rollup', () => {
       assert.equal((await call(t.url, 'POST', '/api/events/batch', { secret: acme.write, body: batch })).status, 202);
       await call(t.url, 'POST', '/api/events/batch', { secret: globex.write, body: batch });
     }
+    // A crawler's events are stored but left out of metrics, raw or rolled up.
+    const crawler = { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' };
+    const botEvent = { eventType: 'track', eventName: 'click', timestamp: START + 5000, userId: 'crawler', sessionId: 'crawl' };
+    assert.equal((await call(t.url, 'POST', '/api/events', { secret: acme.write, body: botEvent, headers: crawler })).status, 202);
     await t.app.get(IngestPipelineService).flush();
     service = t.app.get(MetricsService);
     store = t.app.get(EVENTS_STORE);

@@ -6,6 +6,13 @@ import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
 
 interface Row {
+  path: string;
+  title: string;
+  referrer_name: string;
+  referrer_type: string;
+  utm_source: string;
+  country: string;
+  is_bot: number;
   event_type: string;
   event_name: string;
   user_id: string;
@@ -29,7 +36,8 @@ describe('Event Lens / OpenPanel track API', () => {
   async function stored(accountId: string): Promise<Row[]> {
     await t.app.get(IngestPipelineService).flush();
     return store.query<Row>(
-      `SELECT event_type, event_name, user_id, anonymous_id, session_id, properties, ip FROM events
+      `SELECT event_type, event_name, user_id, anonymous_id, session_id, properties, ip, path, title, referrer_name,
+         referrer_type, utm_source, country, is_bot FROM events
        WHERE account_id = {a:String} ORDER BY timestamp, event_name`,
       { a: accountId },
     );
@@ -64,6 +72,7 @@ describe('Event Lens / OpenPanel track API', () => {
     const view = rows.find((r) => r.event_name === 'page_view')!;
     assert.equal(view.anonymous_id, (answer as { deviceId: string }).deviceId);
     assert.deepEqual(JSON.parse(view.properties), { path: '/pricing', title: 'Pricing' });
+    assert.equal(view.is_bot, 0);
     const identify = rows.find((r) => r.event_type === 'identify')!;
     assert.deepEqual(JSON.parse(identify.properties), { profile: { firstName: 'Ada', email: 'ada@example.com' }, properties: { plan: 'pro' } });
     const increment = rows.find((r) => r.event_type === 'increment')!;
@@ -82,7 +91,9 @@ describe('Event Lens / OpenPanel track API', () => {
     assert.deepEqual(res.body, { success: true, deviceId: 'device-001', sessionId: 'session-001' });
     const row = (await stored(acme.accountId)).find((r) => r.anonymous_id === 'device-001')!;
     assert.equal(row.session_id, 'session-001');
-    assert.deepEqual(JSON.parse(row.properties), { title: 'Dashboard', path: '/dashboard' });
+    assert.equal(row.path, '/dashboard');
+    assert.equal(row.title, 'Dashboard');
+    assert.deepEqual(JSON.parse(row.properties), { title: 'Dashboard' });
   });
 
   it('reads the reserved properties and gives one device the same cookieless id all day', async () => {
@@ -97,6 +108,28 @@ describe('Event Lens / OpenPanel track API', () => {
     assert.equal(rows.length, 3);
     assert.equal(rows[0]!.ip, '203.0.113.9');
     assert.deepEqual(JSON.parse(rows[0]!.properties), { kept: 1 });
+  });
+
+  it("enriches the web SDK's page, referrer, UTM, place and bot flag", async () => {
+    const headers = { ...openpanelHeaders(acme), 'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15' };
+    const properties = {
+      __path: 'https://shop.example.com/pricing?utm_source=newsletter',
+      __referrer: 'https://www.google.com/search?q=shoes',
+      __title: 'Pricing',
+      __ip: '81.2.69.142',
+    };
+    assert.equal((await track({ type: 'track', payload: { name: 'screen_view', properties } }, headers)).status, 200);
+    const bot = { ...headers, 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' };
+    assert.equal((await track({ type: 'track', payload: { name: 'screen_view', properties } }, bot)).status, 200);
+    const rows = (await stored(acme.accountId)).filter((r) => r.event_name === 'screen_view');
+    assert.deepEqual(
+      rows.map((r) => [r.path, r.title, r.referrer_name, r.referrer_type, r.utm_source, r.country, r.is_bot]).sort(),
+      [
+        ['/pricing', 'Pricing', 'Google', 'search', 'newsletter', 'GB', 0],
+        ['/pricing', 'Pricing', 'Google', 'search', 'newsletter', 'GB', 1],
+      ],
+    );
+    assert.deepEqual(JSON.parse(rows[0]!.properties), {}, 'reserved properties are not kept as properties');
   });
 
   it('keeps the good envelopes of a batch and reports the bad ones, in both batch forms', async () => {

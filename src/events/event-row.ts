@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { EventRow, RequestContext } from './event.types.js';
+import type { EnrichedEventRow, RequestContext } from './event.types.js';
 import type { ValidatedEvent } from './event.validator.js';
 import type { UserAgentParser } from './user-agent.parser.js';
+import type { WebContextResolver } from './web-context.js';
 
 let cachedSecond = Number.NaN;
 let cachedPrefix = '';
@@ -27,8 +28,11 @@ export function toEventRow(
   event: ValidatedEvent,
   request: RequestContext,
   userAgents: UserAgentParser,
-): EventRow {
+  web: WebContextResolver,
+): EnrichedEventRow {
   const e = event.input;
+  // An explicit context.ip is the end user's address sent by a server-side SDK.
+  const ip = e.context?.ip ?? request.ip;
   const userAgent = e.context?.userAgent ?? request.userAgent ?? '';
   const ua = userAgents.parse(userAgent);
   const eventName = e.eventName.trim();
@@ -43,8 +47,7 @@ export function toEventRow(
     user_id: e.userId ?? '',
     anonymous_id: e.anonymousId ?? '',
     properties: event.propertiesJson,
-    // An explicit context.ip is the end user's address sent by a server-side SDK.
-    ip: e.context?.ip ?? request.ip,
+    ip,
     user_agent: userAgent,
     locale: e.context?.locale ?? '',
     browser: ua.browser,
@@ -53,5 +56,7 @@ export function toEventRow(
     os_version: ua.osVersion,
     device_type: ua.deviceType,
     search_text: [eventName.toLowerCase(), ...event.searchValues].join(' '),
+    ...web.resolve(e.context?.page, ip),
+    ...(ua.isBot ? { is_bot: 1 as const } : {}),
   };
 }

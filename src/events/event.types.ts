@@ -1,3 +1,5 @@
+import type { PageInput, WebContext } from './web-context.js';
+
 /** The canonical event every source decodes into (the product's Events API shape). */
 export interface EventInput {
   eventId?: string;
@@ -8,7 +10,7 @@ export interface EventInput {
   userId?: string;
   anonymousId?: string;
   properties?: Record<string, unknown>;
-  context?: { ip?: string; userAgent?: string; locale?: string };
+  context?: { ip?: string; userAgent?: string; locale?: string; page?: PageInput };
 }
 
 /** What the request itself tells about the sender, used when the event does not say. */
@@ -44,6 +46,12 @@ export interface EventRow {
   device_type: string;
   /** Lower-cased event name and property values, for the token index behind full-text search */
   search_text: string;
+}
+
+/** One row of the `events` table as the ingest pipeline writes it: with its web context, if any. */
+export interface EnrichedEventRow extends EventRow, Partial<WebContext> {
+  /** 1 when the user agent is a bot's (stored, counted apart, left out of analytics); absent is 0 */
+  is_bot?: 1;
 }
 
 /** An event as the API returns it. */

@@ -29,7 +29,8 @@ const KNOWN_FIELDS = new Set([
   'properties',
   'context',
 ]);
-const CONTEXT_FIELDS = new Set(['ip', 'userAgent', 'locale']);
+const CONTEXT_FIELDS = new Set(['ip', 'userAgent', 'locale', 'page']);
+const PAGE_FIELDS: Record<string, number> = { url: 2048, referrer: 2048, title: 512 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // ISO 8601 date-time with an explicit zone (Z or ±hh:mm), or a plain date.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
@@ -231,7 +232,7 @@ function checkContext(v: unknown, field: string, errors: FieldProblem[]): void {
   }
   const c = v as Record<string, unknown>;
   for (const key of Object.keys(c)) {
-    if (!CONTEXT_FIELDS.has(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known context field (ip, userAgent, locale)' });
+    if (!CONTEXT_FIELDS.has(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known context field (ip, userAgent, locale, page)' });
   }
   if (c.ip !== undefined && c.ip !== null && (typeof c.ip !== 'string' || isIP(c.ip) === 0)) {
     errors.push({ field: `${field}.ip`, message: 'must be an IPv4 or IPv6 address' });
@@ -244,5 +245,17 @@ function checkContext(v: unknown, field: string, errors: FieldProblem[]): void {
   if (c.locale !== undefined && c.locale !== null) {
     if (typeof c.locale !== 'string' || c.locale.length > EVENT_LIMITS.maxLocaleLength)
       errors.push({ field: `${field}.locale`, message: `must be a string of at most ${EVENT_LIMITS.maxLocaleLength} characters` });
+  }
+  if (c.page !== undefined && c.page !== null) checkPage(c.page, `${field}.page`, errors);
+}
+
+function checkPage(v: unknown, field: string, errors: FieldProblem[]): void {
+  if (typeof v !== 'object' || Array.isArray(v)) return void errors.push({ field, message: 'must be an object {url, referrer, title}' });
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    const max = PAGE_FIELDS[key];
+    if (max === undefined) errors.push({ field: `${field}.${key}`, message: 'is not a known page field (url, referrer, title)' });
+    else if (value !== undefined && value !== null && (typeof value !== 'string' || value.length > max)) {
+      errors.push({ field: `${field}.${key}`, message: `must be a string of at most ${max} characters` });
+    }
   }
 }

@@ -6,15 +6,17 @@ export const ROLLUP_TABLE = 'events_by_minute';
 /** Who an event counts as for unique users: the user id, else the anonymous id. */
 export const USER_KEY = `if(user_id != '', user_id, anonymous_id)`;
 
+const ROLLUP_COLUMNS = `account_id, toStartOfMinute(timestamp) AS minute, event_name, event_type, count() AS events,
+  uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions`;
+const ROLLUP_KEYS = 'account_id, minute, event_name, event_type';
+
 /**
- * The rollup's rows for the events rows `prewhere` keeps (all by default). The view, the copy
- * and the metric queries' partial minutes share it, so their states are the same functions of
- * the same rows. Changing it changes what migration 2 did: add a migration instead.
+ * The rollup's rows for the events rows `where` keeps, bots left out. The view and the metric
+ * queries' partial minutes share it, so their states are the same functions of the same rows.
+ * Changing it needs a migration that points the view at the new text.
  */
-export function rollupSelect(prewhere?: string): string {
-  return `SELECT account_id, toStartOfMinute(timestamp) AS minute, event_name, event_type, count() AS events,
-  uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions
-FROM events${prewhere ? ` PREWHERE ${prewhere}` : ''} GROUP BY account_id, minute, event_name, event_type`;
+export function rollupSelect(where?: string): string {
+  return `SELECT ${ROLLUP_COLUMNS} FROM events WHERE is_bot = 0${where ? ` AND (${where})` : ''} GROUP BY ${ROLLUP_KEYS}`;
 }
 
 /**
@@ -89,10 +91,40 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       SETTINGS non_replicated_deduplication_window = 1000`,
       `DROP VIEW IF EXISTS ${ROLLUP_TABLE}_mv`,
       `TRUNCATE TABLE ${ROLLUP_TABLE}`,
-      `INSERT INTO ${ROLLUP_TABLE} ${rollupSelect()}`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${ROLLUP_TABLE}_mv TO ${ROLLUP_TABLE} AS ${rollupSelect()}`,
+      `INSERT INTO ${ROLLUP_TABLE} SELECT ${ROLLUP_COLUMNS} FROM events GROUP BY ${ROLLUP_KEYS}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${ROLLUP_TABLE}_mv TO ${ROLLUP_TABLE} AS SELECT ${ROLLUP_COLUMNS} FROM events GROUP BY ${ROLLUP_KEYS}`,
     ],
   },
+  {
+    version: 3,
+    name: 'web context columns and bots kept out of the rollup',
+    // Adding columns only changes metadata; rows stored before read them as empty strings and
+    // 0 (not a bot). The view is switched atomically, so no insert is counted twice or missed.
+    statements: () => [
+      `ALTER TABLE events
+        ${WEB_COLUMNS.map(([name, type]) => `ADD COLUMN IF NOT EXISTS ${name} ${type}`).join(',\n        ')}`,
+      `ALTER TABLE ${ROLLUP_TABLE}_mv MODIFY QUERY ${rollupSelect()}`,
+    ],
+  },
+];
+
+/** Columns of web events: page, traffic source, place, and whether a bot sent it. */
+const WEB_COLUMNS: [string, string][] = [
+  ['origin', 'LowCardinality(String)'],
+  ['path', 'String CODEC(ZSTD(1))'],
+  ['title', 'String CODEC(ZSTD(3))'],
+  ['referrer', 'String CODEC(ZSTD(1))'],
+  ['referrer_name', 'LowCardinality(String)'],
+  ['referrer_type', 'LowCardinality(String)'],
+  ['utm_source', 'LowCardinality(String)'],
+  ['utm_medium', 'LowCardinality(String)'],
+  ['utm_campaign', 'LowCardinality(String)'],
+  ['utm_term', 'LowCardinality(String)'],
+  ['utm_content', 'LowCardinality(String)'],
+  ['country', 'LowCardinality(String)'],
+  ['region', 'LowCardinality(String)'],
+  ['city', 'LowCardinality(String)'],
+  ['is_bot', 'UInt8'],
 ];
 
 /** The TTL clause RETENTION_DAYS asks for, per table, as ClickHouse prints it in engine_full. */

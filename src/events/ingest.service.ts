@@ -12,6 +12,7 @@ import { validateEvent } from './event.validator.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
 import { LiveEventsPublisher } from './live-events.publisher.js';
 import { UserAgentParser } from './user-agent.parser.js';
+import { WebContextResolver } from './web-context.js';
 
 export interface IngestOutcome {
   /** Event ids of accepted events, by input index (undefined where rejected). */
@@ -31,6 +32,7 @@ export interface IngestOutcome {
 export class IngestService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ingest');
   private readonly userAgents = new UserAgentParser();
+  private readonly web = new WebContextResolver();
   /** Client-supplied event ids recently accepted, as `${accountId}|${eventId}`. */
   private readonly recentIds: DedupWindow;
   private readonly counters = { accepted: 0, rejected: 0, duplicates: 0, backpressure: 0 };
@@ -81,7 +83,7 @@ export class IngestService implements OnApplicationBootstrap {
         outcome.eventIds.push(undefined);
         return;
       }
-      const row = toEventRow(accountId, result.event, request, this.userAgents);
+      const row = toEventRow(accountId, result.event, request, this.userAgents, this.web);
       outcome.eventIds.push(row.event_id);
       outcome.accepted++;
       if (result.event.input.eventId === undefined) allIdsFromClient = false;

@@ -192,7 +192,7 @@ function parts(
     }
   }
   let source = `events
-PREWHERE account_id = ${account} AND timestamp >= ${from} AND timestamp < ${to}${byName}
+PREWHERE account_id = ${account} AND timestamp >= ${from} AND timestamp < ${to}${byName} AND is_bot = 0
 WHERE ${where}`;
   if (useRollup) {
     const fromMinute = `toDateTime(${bag.bind(Math.ceil(q.from / MINUTE) * 60, 'Int64')}, 'UTC')`;

@@ -6,7 +6,7 @@ export const ENVELOPE_TYPES = ['track', 'identify', 'increment', 'decrement', 'a
 export type EnvelopeType = (typeof ENVELOPE_TYPES)[number];
 
 /** Properties the SDKs reserve: they set the event's own fields, not properties. */
-const RESERVED = ['__timestamp', '__ip', '__deviceId', '__path', '__identify'] as const;
+const RESERVED = ['__timestamp', '__ip', '__deviceId', '__path', '__referrer', '__title', '__identify'] as const;
 
 export interface DecodedEnvelope {
   type: EnvelopeType;
@@ -66,8 +66,10 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
       const props: Record<string, unknown> = { ...(isObject(p.properties) ? p.properties : {}) };
       const reserved = Object.fromEntries(RESERVED.map((k) => [k, props[k]]));
       for (const k of RESERVED) delete props[k];
-      const path = optionalString(p.path ?? reserved.__path, field('path'), errors);
-      if (path !== undefined && props.path === undefined) props.path = path;
+      // The web SDK sends the page's URL as __path and document.referrer as __referrer.
+      const url = optionalString(p.path ?? reserved.__path, field('path'), errors);
+      const referrer = optionalString(reserved.__referrer, field('properties.__referrer'), errors);
+      const title = optionalString(reserved.__title ?? (typeof props.title === 'string' ? props.title : undefined), field('properties.__title'), errors);
       ip = optionalString(reserved.__ip, field('properties.__ip'), errors);
       const timestamp = reserved.__timestamp;
       if (timestamp !== undefined && typeof timestamp !== 'string' && typeof timestamp !== 'number') {
@@ -81,6 +83,7 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
         anonymousId: optionalString(p.deviceId ?? reserved.__deviceId, field('deviceId'), errors),
         sessionId: optionalString(p.sessionId, field('sessionId'), errors),
         properties: props,
+        ...(url !== undefined || referrer !== undefined || title !== undefined ? { context: { page: { url, referrer, title } } } : {}),
       };
       break;
     }
