@@ -17,6 +17,8 @@ export interface AppConfig {
   rootApiKey: string | undefined;
   trustedProxies: string[];
   retentionDays: number;
+  /** Minutes of inactivity that end a device's session */
+  sessionTimeoutMinutes: number;
   clickhouse: {
     url: string | undefined;
     user: string;
@@ -168,6 +170,12 @@ export const SETTINGS = {
     default: '90',
     description: 'Days events are kept (a ClickHouse TTL); older timestamps are rejected at ingest',
     parse: integer(1, 36500),
+  },
+  sessionTimeoutMinutes: {
+    env: 'SESSION_TIMEOUT_MINUTES',
+    default: '30',
+    description: 'Minutes of inactivity after which a device’s next event starts a new session',
+    parse: integer(1, 1440),
   },
   clickhouseUrl: {
     env: 'CLICKHOUSE_URL',
@@ -385,6 +393,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rootApiKey: v.rootApiKey,
     trustedProxies: v.trustedProxies!,
     retentionDays: v.retentionDays!,
+    sessionTimeoutMinutes: v.sessionTimeoutMinutes!,
     clickhouse: {
       url: v.clickhouseUrl,
       user: v.clickhouseUser!,

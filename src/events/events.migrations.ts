@@ -1,4 +1,5 @@
 import type { Migration } from '../infrastructure/clickhouse/migrator.js';
+import { SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
 
 /** Events per account, minute, event name and type: counts and exact user and session sets. */
 export const ROLLUP_TABLE = 'events_by_minute';
@@ -106,6 +107,12 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       `ALTER TABLE ${ROLLUP_TABLE}_mv MODIFY QUERY ${rollupSelect()}`,
     ],
   },
+  {
+    version: 4,
+    name: 'sessions: the assigner state and the materialized sessions',
+    // Sessions are materialized from here on; events stored before have no assigned sessions.
+    statements: ({ retentionDays }) => sessionTableStatements(retentionDays),
+  },
 ];
 
 /** Columns of web events: page, traffic source, place, and whether a bot sent it. */
@@ -132,5 +139,6 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
   return {
     events: `toDateTime(timestamp) + toIntervalDay(${retentionDays})`,
     [ROLLUP_TABLE]: `minute + toIntervalDay(${retentionDays})`,
+    [SESSIONS_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
   };
 }

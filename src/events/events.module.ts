@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SessionAssigner } from '../sessions/session-assigner.js';
 import { EventsController } from './events.controller.js';
 import { EventsRepository } from './events.repository.js';
 import { EventsSchemaService } from './events-schema.service.js';
@@ -8,7 +9,7 @@ import { LiveEventsPublisher } from './live-events.publisher.js';
 
 /** The ingest pipeline and the events schema: in every role. */
 @Module({
-  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher],
+  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher, SessionAssigner],
   exports: [IngestService, IngestPipelineService],
 })
 export class EventsModule {}

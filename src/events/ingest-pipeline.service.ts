@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/ingest-log/ingest-log.port.js';
 import { PUBSUB, type PubSub } from '../infrastructure/pubsub/pubsub.port.js';
 import { EVENT_SEARCH, type EventSearch } from '../infrastructure/search/event-search.port.js';
+import { SessionAssigner } from '../sessions/session-assigner.js';
 import { EventsRepository } from './events.repository.js';
 
 export const EVENTS_STORED_CHANNEL = 'events.stored';
@@ -31,6 +32,7 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     @Inject(PUBSUB) private readonly pubsub: PubSub,
     @Inject(EVENT_SEARCH) private readonly search: EventSearch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessions: SessionAssigner,
   ) {}
 
   /** Lets the ingest service see rows recovered from the log at start (to seed its dedup window). */
@@ -71,12 +73,15 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async write(batch: IngestBatch): Promise<void> {
-    const rows = batch.replay ? await this.withoutStored(batch.rows) : batch.rows;
+    const unstored = batch.replay ? await this.withoutStored(batch.rows) : batch.rows;
+    // Session ids are deterministic (device and first event), so a retried batch gets the same.
+    const { rows, commit } = await this.sessions.assign(unstored);
     if (rows.length > 0) await this.events.insert(rows, batch.id);
+    await commit();
     // Indexed after the store took them; if indexing fails the batch is retried whole, which the
     // store's dedup token and the index's event-id documents both make harmless. A replay indexes
     // every row again, since an earlier attempt may have stored a row but not indexed it.
-    await this.search.index(batch.rows);
+    await this.search.index(batch.replay ? batch.rows : rows);
     this.logger.debug({ batch: batch.id, events: batch.count, replay: batch.replay ?? false }, 'batch stored');
     await this.pubsub.publish(EVENTS_STORED_CHANNEL, { batch: batch.id, count: batch.count });
   }

@@ -1,0 +1,78 @@
+/**
+ * The session tables in the events store.
+ *
+ * `device_sessions` is the session assigner's state: per account and device, the current
+ * session's id, start and last event (a ReplacingMergeTree keeps the newest). `sessions` is the
+ * materialized state of every session, fed by a view on events: first and last event times,
+ * counts, and the first event's page, traffic source and device, the last one's page.
+ */
+export const DEVICE_SESSIONS_TABLE = 'device_sessions';
+export const SESSIONS_TABLE = 'sessions';
+
+/** Event names that are page views (OpenPanel's web SDK sends screen_view). */
+export const PAGE_VIEW_NAMES = ['screen_view', 'page_view', 'pageview'];
+
+/** What a session keeps of its first event, in this order (`first` is a tuple of them). */
+export const FIRST_EVENT_FIELDS = [
+  'path',
+  'origin',
+  'referrer',
+  'referrer_name',
+  'referrer_type',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'device_type',
+  'browser',
+  'os',
+  'country',
+  'region',
+  'city',
+] as const;
+export type FirstEventField = (typeof FIRST_EVENT_FIELDS)[number];
+
+const TIME = "DateTime64(3, 'UTC')";
+const FIRST_TUPLE = `Tuple(${FIRST_EVENT_FIELDS.map((f) => `${f} String`).join(', ')})`;
+
+export function sessionTableStatements(retentionDays: number): string[] {
+  const pageView = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${DEVICE_SESSIONS_TABLE} (
+      account_id LowCardinality(String),
+      device_id String,
+      session_id String,
+      session_start ${TIME},
+      last_seen ${TIME}
+    )
+    ENGINE = ReplacingMergeTree(last_seen)
+    ORDER BY (account_id, device_id)
+    TTL toDateTime(last_seen) + INTERVAL 2 DAY`,
+    `CREATE TABLE IF NOT EXISTS ${SESSIONS_TABLE} (
+      account_id LowCardinality(String),
+      session_id String,
+      device_id SimpleAggregateFunction(max, String),
+      user_id SimpleAggregateFunction(max, String),
+      start SimpleAggregateFunction(min, ${TIME}),
+      end SimpleAggregateFunction(max, ${TIME}),
+      events SimpleAggregateFunction(sum, UInt64),
+      page_views SimpleAggregateFunction(sum, UInt64),
+      first AggregateFunction(argMin, ${FIRST_TUPLE}, ${TIME}),
+      exit AggregateFunction(argMax, Tuple(path String, origin String), ${TIME})
+    )
+    ENGINE = AggregatingMergeTree
+    ORDER BY (account_id, session_id)
+    TTL toDateTime(end) + INTERVAL ${retentionDays} DAY
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${SESSIONS_TABLE}_mv TO ${SESSIONS_TABLE} AS
+    SELECT account_id, session_id, max(anonymous_id) AS device_id, max(user_id) AS user_id,
+      min(timestamp) AS start, max(timestamp) AS end, count() AS events,
+      countIf(${pageView}) AS page_views,
+      argMinState(CAST(tuple(${FIRST_EVENT_FIELDS.join(', ')}), '${FIRST_TUPLE}'), timestamp) AS first,
+      argMaxStateIf(CAST(tuple(path, origin), 'Tuple(path String, origin String)'), timestamp, path != '') AS exit
+    FROM events
+    WHERE session_id != '' AND is_bot = 0
+    GROUP BY account_id, session_id`,
+  ];
+}
