@@ -6,6 +6,7 @@ import { EventsApiModule, EventsModule } from './events/events.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { TrackModule } from './track/track.module.js';
+import { InsightsModule } from './insights/insights.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 
@@ -20,7 +21,7 @@ export class AppModule {
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule, TrackModule, MetricsModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule, TrackModule, MetricsModule, InsightsModule, RealtimeModule]),
       ],
     };
   }

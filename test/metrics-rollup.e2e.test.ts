@@ -32,7 +32,8 @@ function dataset(): Record<string, unknown>[] {
       eventName: ['click', 'view', 'buy'][Math.floor(next() * 3)],
       timestamp: START + Math.floor(next() * SPAN),
       ...(user < 40 ? { userId: `u${user}` } : { anonymousId: `a${user}` }),
-      ...(session < 120 ? { sessionId: `s${session}` } : {}),
+      // Only identified users' events go without a session: a device's would get one assigned.
+      ...(session < 120 || user >= 40 ? { sessionId: `s${session}` } : {}),
     };
   });
 }

@@ -9,7 +9,7 @@ import type { Aggregation, Interval, MetricDataQuery, MetricDocument, SeriesSpec
 export const GROUP_SEPARATOR = '\u001f';
 export const OTHER_GROUP = '\u001e';
 
-const STEP: Record<Interval, string> = {
+export const STEP: Record<Interval, string> = {
   minute: 'INTERVAL 1 MINUTE',
   hour: 'INTERVAL 1 HOUR',
   day: 'INTERVAL 1 DAY',
@@ -18,7 +18,7 @@ const STEP: Record<Interval, string> = {
 };
 
 /** The start of the bucket holding `x`, as a DateTime in the query's time zone. */
-function bucket(interval: Interval, x: string, tz: string): string {
+export function bucket(interval: Interval, x: string, tz: string): string {
   const local = `toDateTime(${x}, ${tz})`;
   switch (interval) {
     case 'minute':

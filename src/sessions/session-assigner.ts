@@ -53,7 +53,6 @@ interface Row {
   account_id: string;
   session_id: string;
   anonymous_id: string;
-  user_id: string;
   timestamp: string;
 }
 
@@ -88,7 +87,9 @@ export class SessionAssigner {
     for (const [i, line] of lines.entries()) {
       if (!line.includes(EMPTY_SESSION)) continue;
       const row = JSON.parse(line) as Row;
-      const device = row.anonymous_id || row.user_id;
+      // The device is the anonymous id (the track API always sets one); events of a known user
+      // alone, without a device, keep no session, as the Events API stores what it is sent.
+      const device = row.anonymous_id;
       if (row.session_id === '' && device) targets.push({ line: i, row, device });
     }
     if (targets.length === 0) return none;

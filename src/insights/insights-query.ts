@@ -1,0 +1,161 @@
+import { bucket, STEP } from '../metrics/metric-query.js';
+import { ParamBag } from '../metrics/field-ref.js';
+import { PAGE_VIEW_NAMES, SESSIONS_TABLE } from '../sessions/session-tables.js';
+import { filterSql, type InsightsFilter } from './insights-filters.js';
+import type { InsightsRange } from './insights-range.js';
+
+export interface BuiltQuery {
+  sql: string;
+  params: ParamBag['params'];
+}
+
+/** Dimensions insights can filter and break down by, and their events column. */
+export const DIMENSIONS: Record<string, string> = {
+  path: 'path',
+  origin: 'origin',
+  referrer: 'referrer',
+  referrer_name: 'referrer_name',
+  referrer_type: 'referrer_type',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
+  device: 'device_type',
+  browser: 'browser',
+  os: 'os',
+  country: 'country',
+  region: 'region',
+  city: 'city',
+};
+export const DIMENSION_NAMES = Object.keys(DIMENSIONS);
+
+/** A session's dimension: its first event's (the exit page is `x.path`). */
+const sessionDimension = (name: string) => `tupleElement(f, '${DIMENSIONS[name]}')`;
+
+const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
+
+/**
+ * Every session of the account that started in [from, to), merged from its partial rows, with
+ * the filters applied to its first event: s_start, s_end, s_events, s_views, s_visitor, f (first
+ * event's fields), x (exit page).
+ */
+function sessionsIn(bag: ParamBag, accountId: string, from: number, to: number, filters: InsightsFilter[]): string {
+  const having = filters.map((f) => ` AND ${filterSql(f, sessionDimension(f.name), bag)}`).join('');
+  return `SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS s_events, sum(page_views) AS s_views,
+    if(max(device_id) != '', max(device_id), max(user_id)) AS s_visitor, argMinMerge(first) AS f, argMaxMerge(exit) AS x
+  FROM ${SESSIONS_TABLE}
+  WHERE account_id = ${bag.bind(accountId, 'String')}
+  GROUP BY session_id
+  HAVING s_start >= ${ms(bag, from)} AND s_start < ${ms(bag, to)}${having}`;
+}
+
+/** The session-based figures, OpenPanel's names; over no sessions they are 0. */
+const SESSION_FIGURES = `count() AS total_sessions,
+  uniqExact(s_visitor) AS unique_visitors,
+  sum(s_views) AS total_screen_views,
+  round(if(count() = 0, 0, 100 * countIf(s_views = 1 AND s_events = 1) / count()), 2) AS bounce_rate,
+  round(if(count() = 0, 0, avg(dateDiff('millisecond', s_start, s_end)) / 1000), 2) AS avg_session_duration,
+  round(if(count() = 0, 0, sum(s_views) / count()), 2) AS views_per_session`;
+
+export function metricsQuery(accountId: string, from: number, to: number, filters: InsightsFilter[]): BuiltQuery {
+  const bag = new ParamBag();
+  return { sql: `SELECT ${SESSION_FIGURES} FROM (${sessionsIn(bag, accountId, from, to, filters)})`, params: bag.params };
+}
+
+export function timeseriesQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[]): BuiltQuery {
+  const bag = new ParamBag();
+  const tz = bag.bind(range.timezone, 'String');
+  const b = (x: string) => bucket(range.interval, x, tz);
+  const from = ms(bag, range.from);
+  const to = ms(bag, range.to);
+  return {
+    sql: `SELECT toUnixTimestamp(bucket) * 1000 AS t, ${SESSION_FIGURES}
+FROM (${sessionsIn(bag, accountId, range.from, range.to, filters)})
+GROUP BY ${b('s_start')} AS bucket
+ORDER BY bucket WITH FILL FROM ${b(from)} TO ${b(`${to} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}`,
+    params: bag.params,
+  };
+}
+
+/** Sessions per value of a dimension of their first event (or `exit` page), top `limit`. */
+export function breakdownQuery(
+  accountId: string,
+  range: InsightsRange,
+  filters: InsightsFilter[],
+  dimension: string,
+  limit: number,
+): BuiltQuery {
+  const bag = new ParamBag();
+  const name = dimension === 'exit' ? `tupleElement(x, 'path')` : sessionDimension(dimension);
+  return {
+    sql: `SELECT ${name} AS name, count() AS sessions,
+  round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
+  round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration
+FROM (${sessionsIn(bag, accountId, range.from, range.to, filters)})
+GROUP BY name
+ORDER BY sessions DESC, name
+LIMIT ${bag.bind(limit, 'UInt32')}`,
+    params: bag.params,
+  };
+}
+
+/** Referrers by name with their type, top `limit`. */
+export function referrersQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number): BuiltQuery {
+  const bag = new ParamBag();
+  return {
+    sql: `SELECT tupleElement(f, 'referrer_name') AS name, any(tupleElement(f, 'referrer_type')) AS type, count() AS sessions,
+  round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
+  round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration
+FROM (${sessionsIn(bag, accountId, range.from, range.to, filters)})
+GROUP BY name
+ORDER BY sessions DESC, name
+LIMIT ${bag.bind(limit, 'UInt32')}`,
+    params: bag.params,
+  };
+}
+
+/**
+ * Top pages by sessions that viewed them: page views in the range, with the bounce rate and
+ * average duration of those sessions.
+ */
+export function pagesQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  const where = filters.map((f) => ` AND ${filterSql(f, DIMENSIONS[f.name]!, bag)}`).join('');
+  const views = `SELECT origin, path, session_id, any(title) AS title, count() AS views
+    FROM events
+    PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
+      AND event_name IN ${bag.bind(PAGE_VIEW_NAMES, 'Array(String)')} AND is_bot = 0
+    WHERE session_id != ''${where}
+    GROUP BY origin, path, session_id`;
+  return {
+    sql: `WITH views AS (${views})
+SELECT any(v.title) AS title, v.origin AS origin, v.path AS path, count() AS sessions, sum(v.views) AS screen_views,
+  round(100 * countIf(s.s_views = 1 AND s.s_events = 1) / count(), 2) AS bounce_rate,
+  round(avg(dateDiff('millisecond', s.s_start, s.s_end)) / 1000, 2) AS avg_duration
+FROM views AS v
+INNER JOIN (
+  SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS s_events, sum(page_views) AS s_views
+  FROM ${SESSIONS_TABLE}
+  WHERE account_id = ${account} AND session_id IN (SELECT session_id FROM views)
+  GROUP BY session_id
+) AS s ON v.session_id = s.session_id
+GROUP BY origin, path
+ORDER BY sessions DESC, path
+LIMIT ${bag.bind(limit, 'UInt32')}`,
+    params: bag.params,
+  };
+}
+
+/** Unique visitors with an event in the last `minutes` minutes. */
+export function liveQuery(accountId: string, now: number, minutes: number): BuiltQuery {
+  const bag = new ParamBag();
+  return {
+    sql: `SELECT uniqExact(if(anonymous_id != '', anonymous_id, user_id)) AS visitors
+FROM events
+PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, now - minutes * 60_000)} AND is_bot = 0
+WHERE anonymous_id != '' OR user_id != ''`,
+    params: bag.params,
+  };
+}

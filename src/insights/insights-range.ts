@@ -1,0 +1,156 @@
+import { ApiError } from '../common/api-error.js';
+import type { Interval } from '../metrics/metric.types.js';
+
+/** OpenPanel's named ranges. */
+export const RANGES = [
+  '30min',
+  'lastHour',
+  'today',
+  'yesterday',
+  '7d',
+  '30d',
+  '6m',
+  '12m',
+  'monthToDate',
+  'lastMonth',
+  'yearToDate',
+  'lastYear',
+  'custom',
+] as const;
+export type RangeName = (typeof RANGES)[number];
+
+export interface InsightsRange {
+  from: number;
+  to: number;
+  interval: Interval;
+  timezone: string;
+}
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+/** The zone's UTC offset in ms at an instant. */
+function offsetAt(instant: number, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(instant));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return local - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant of local midnight starting the given local date (month and day may overflow). */
+export function localMidnight(year: number, month: number, day: number, tz: string): number {
+  const guess = Date.UTC(year, month, day);
+  const first = guess - offsetAt(guess, tz);
+  return guess - offsetAt(first, tz);
+}
+
+/** The local calendar date of an instant in the zone. */
+function localDate(instant: number, tz: string): { y: number; m: number; d: number } {
+  const local = new Date(instant + offsetAt(instant, tz));
+  return { y: local.getUTCFullYear(), m: local.getUTCMonth(), d: local.getUTCDate() };
+}
+
+function parseDate(text: string, field: string, tz: string, endOfDay: boolean): number {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (day) {
+    const [y, m, d] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])];
+    return localMidnight(y, m, d + (endOfDay ? 1 : 0), tz);
+  }
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) throw ApiError.validation([{ field, message: 'must be a date (YYYY-MM-DD), an ISO 8601 time or epoch milliseconds' }]);
+  return ms;
+}
+
+export function checkTimezone(tz: string | undefined): string {
+  const zone = tz ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    throw ApiError.validation([{ field: 'timezone', message: `"${zone}" is not an IANA time zone` }]);
+  }
+}
+
+/**
+ * The time range of an insights query, from OpenPanel's `range` or `startDate` / `endDate`
+ * (dates are local days in `timezone`, `endDate` inclusive), and its bucket interval (default
+ * minute up to an hour, hour up to two days, day up to 90 days, month beyond).
+ */
+export function resolveRange(
+  q: { range?: string; startDate?: string; endDate?: string; interval?: string; timezone?: string },
+  now = Date.now(),
+): InsightsRange {
+  const tz = checkTimezone(q.timezone);
+  let from: number;
+  let to: number;
+  const range = (q.range ?? (q.startDate || q.endDate ? 'custom' : '7d')) as RangeName;
+  if (!(RANGES as readonly string[]).includes(range)) {
+    throw ApiError.validation([{ field: 'range', message: `must be one of ${RANGES.join(', ')}` }]);
+  }
+  const { y, m, d } = localDate(now, tz);
+  const today = localMidnight(y, m, d, tz);
+  switch (range) {
+    case '30min':
+      [from, to] = [now - 30 * MIN, now];
+      break;
+    case 'lastHour':
+      [from, to] = [now - HOUR, now];
+      break;
+    case 'today':
+      [from, to] = [today, localMidnight(y, m, d + 1, tz)];
+      break;
+    case 'yesterday':
+      [from, to] = [localMidnight(y, m, d - 1, tz), today];
+      break;
+    case '7d':
+      [from, to] = [localMidnight(y, m, d - 6, tz), localMidnight(y, m, d + 1, tz)];
+      break;
+    case '30d':
+      [from, to] = [localMidnight(y, m, d - 29, tz), localMidnight(y, m, d + 1, tz)];
+      break;
+    case '6m':
+      [from, to] = [localMidnight(y, m - 6, d + 1, tz), localMidnight(y, m, d + 1, tz)];
+      break;
+    case '12m':
+      [from, to] = [localMidnight(y, m - 12, d + 1, tz), localMidnight(y, m, d + 1, tz)];
+      break;
+    case 'monthToDate':
+      [from, to] = [localMidnight(y, m, 1, tz), localMidnight(y, m, d + 1, tz)];
+      break;
+    case 'lastMonth':
+      [from, to] = [localMidnight(y, m - 1, 1, tz), localMidnight(y, m, 1, tz)];
+      break;
+    case 'yearToDate':
+      [from, to] = [localMidnight(y, 0, 1, tz), localMidnight(y, m, d + 1, tz)];
+      break;
+    case 'lastYear':
+      [from, to] = [localMidnight(y - 1, 0, 1, tz), localMidnight(y, 0, 1, tz)];
+      break;
+    case 'custom': {
+      if (!q.startDate) throw ApiError.validation([{ field: 'startDate', message: 'is required with range=custom' }]);
+      if (!q.endDate) throw ApiError.validation([{ field: 'endDate', message: 'is required with range=custom' }]);
+      from = parseDate(q.startDate, 'startDate', tz, false);
+      to = parseDate(q.endDate, 'endDate', tz, true);
+      break;
+    }
+  }
+  if (from >= to) throw ApiError.validation([{ field: 'startDate', message: 'must be before endDate' }]);
+  const span = to - from;
+  const interval = (q.interval ?? (span <= HOUR ? 'minute' : span <= 2 * DAY ? 'hour' : span <= 92 * DAY ? 'day' : 'month')) as Interval;
+  if (!['minute', 'hour', 'day', 'week', 'month'].includes(interval)) {
+    throw ApiError.validation([{ field: 'interval', message: 'must be one of minute, hour, day, week, month' }]);
+  }
+  const step = { minute: MIN, hour: HOUR, day: DAY, week: 7 * DAY, month: 28 * DAY }[interval];
+  if (span / step > 10_000) throw ApiError.validation([{ field: 'interval', message: 'gives more than 10000 points for this range' }]);
+  return { from, to, interval, timezone: tz };
+}

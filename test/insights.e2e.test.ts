@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
+import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
+
+const MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+const WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+const GOOGLEBOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+const SITE = 'https://shop.example.com';
+
+/**
+ * A crafted day (2026-11-20, UTC) with hand-computed answers:
+ * - device A (Mac, GB): session A1 10:00 "/" from Google with utm_source=newsletter, 10:05
+ *   "/pricing", 10:06 a click (3 events, 2 views, 360 s); session A2 11:00 "/docs", direct (bounce).
+ * - device B (iPhone, US): session B1 10:30 "/pricing" from t.co (bounce).
+ * - a crawler at 10:40 (left out).
+ * - device D (Windows, no place) with its own session id: 12:00 "/pricing", 12:10 "/" (600 s).
+ * Sessions 4, visitors 3, page views 6, bounce rate 50 %, average duration 240 s.
+ */
+function day(): { ua: string; payload: Record<string, unknown> }[] {
+  const at = (hhmm: string) => `2026-11-20T${hhmm}:00.000Z`;
+  const view = (hhmm: string, path: string, ip: string, referrer?: string) => ({
+    name: 'screen_view',
+    properties: { __timestamp: at(hhmm), __path: `${SITE}${path}`, __ip: ip, ...(referrer ? { __referrer: referrer } : {}) },
+  });
+  return [
+    { ua: MAC, payload: view('10:00', '/?utm_source=newsletter', '81.2.69.142', 'https://www.google.com/search?q=shop') },
+    { ua: MAC, payload: view('10:05', '/pricing', '81.2.69.142', `${SITE}/`) },
+    { ua: MAC, payload: { name: 'click', properties: { __timestamp: at('10:06'), __ip: '81.2.69.142' } } },
+    { ua: MAC, payload: view('11:00', '/docs', '81.2.69.142') },
+    { ua: IPHONE, payload: view('10:30', '/pricing', '2001:4860:4860::8888', 'https://t.co/xyz') },
+    { ua: GOOGLEBOT, payload: view('10:40', '/', '66.249.66.1') },
+    { ua: WINDOWS, payload: { ...view('12:00', '/pricing', '10.0.0.1'), deviceId: 'dev-d', sessionId: 'client-session' } },
+    { ua: WINDOWS, payload: { ...view('12:10', '/', '10.0.0.1', `${SITE}/pricing`), deviceId: 'dev-d', sessionId: 'client-session' } },
+  ];
+}
+
+describe('insights (Event Lens / OpenPanel)', () => {
+  let t: TestApp;
+  let web: Credentials;
+  const range = 'startDate=2026-11-20&endDate=2026-11-20';
+  const get = (path: string, secret = web.read) => call(t.url, 'GET', `/insights/${web.accountId}/${path}`, { secret });
+
+  before(async () => {
+    t = await startApp();
+    web = await createAccount(t.url, 'web');
+    // Sent out of order: sessions follow event time.
+    for (const e of day().reverse()) {
+      const headers = { 'openpanel-client-id': web.clients.write.clientId, 'openpanel-client-secret': web.write, 'user-agent': e.ua };
+      const res = await call(t.url, 'POST', '/track', { body: { type: 'track', payload: e.payload }, headers });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    await t.app.get(IngestPipelineService).flush();
+  });
+  after(async () => t?.close());
+
+  it('answers the figures of a range and of the period before it', async () => {
+    const res = await get(`metrics?${range}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.metrics, {
+      unique_visitors: 3,
+      total_sessions: 4,
+      bounce_rate: 50,
+      avg_session_duration: 240,
+      total_screen_views: 6,
+      views_per_session: 1.5,
+    });
+    assert.equal(res.body.previous.total_sessions, 0);
+    assert.equal(res.body.series.length, 24, 'hourly, zero-filled');
+  });
+
+  it('filters sessions by their first event', async () => {
+    const filters = encodeURIComponent(JSON.stringify([{ name: 'country', operator: 'is', value: ['GB'] }]));
+    const res = await get(`metrics?${range}&filters=${filters}`);
+    assert.deepEqual(res.body.metrics, {
+      unique_visitors: 1,
+      total_sessions: 2,
+      bounce_rate: 50,
+      avg_session_duration: 180,
+      total_screen_views: 3,
+      views_per_session: 1.5,
+    });
+    const notDirect = encodeURIComponent(JSON.stringify([{ name: 'referrer_type', operator: 'isNot', value: ['direct'] }]));
+    assert.equal((await get(`metrics?${range}&filters=${notDirect}`)).body.metrics.total_sessions, 2);
+  });
+
+  it('buckets sessions by their start in the asked interval and time zone', async () => {
+    const res = await get(`timeseries?${range}&interval=hour`);
+    const nonZero = res.body.series.filter((p: { total_sessions: number }) => p.total_sessions > 0);
+    assert.deepEqual(
+      nonZero.map((p: { date: string; total_sessions: number }) => [p.date, p.total_sessions]),
+      [
+        ['2026-11-20T10:00:00.000Z', 2],
+        ['2026-11-20T11:00:00.000Z', 1],
+        ['2026-11-20T12:00:00.000Z', 1],
+      ],
+    );
+    // In New York the same day starts at 05:00 UTC and holds every session.
+    const ny = await get(`metrics?${range}&timezone=America/New_York`);
+    assert.equal(ny.body.metrics.total_sessions, 4);
+    // Auckland (+13 in November): its 2026-11-20 ends at 11:00 UTC, before A2 starts.
+    const auckland = await get(`metrics?${range}&timezone=Pacific/Auckland`);
+    assert.equal(auckland.body.metrics.total_sessions, 2);
+  });
+
+  it('ranks pages, entry and exit pages by sessions', async () => {
+    const pages = await get(`pages?${range}`);
+    assert.deepEqual(
+      pages.body.map((p: any) => [p.path, p.origin, p.sessions, p.screen_views, p.bounce_rate, p.avg_duration]),
+      [
+        ['/pricing', SITE, 3, 3, 33.33, 320],
+        ['/', SITE, 2, 2, 0, 480],
+        ['/docs', SITE, 1, 1, 100, 0],
+      ],
+    );
+    const entry = await get(`entry-pages?${range}`);
+    assert.deepEqual(entry.body.map((r: any) => [r.name, r.sessions]), [['/pricing', 2], ['/', 1], ['/docs', 1]]);
+    const exit = await get(`exit-pages?${range}`);
+    assert.deepEqual(exit.body.map((r: any) => [r.name, r.sessions]), [['/pricing', 2], ['/', 1], ['/docs', 1]]);
+  });
+
+  it('breaks sessions down by referrer, UTM, device, browser, OS and place', async () => {
+    const rows = async (path: string) => (await get(`${path}${path.includes('?') ? '&' : '?'}${range}`)).body.map((r: any) => [r.name, r.sessions]);
+    const referrers = await get(`referrers?${range}`);
+    assert.deepEqual(referrers.body.map((r: any) => [r.name, r.type, r.sessions]), [['', 'direct', 2], ['Google', 'search', 1], ['Twitter', 'social', 1]]);
+    assert.deepEqual(await rows('referrers?by=type'), [['direct', 2], ['search', 1], ['social', 1]]);
+    assert.deepEqual(await rows('utm'), [['', 3], ['newsletter', 1]]);
+    assert.deepEqual(await rows('devices'), [['desktop', 3], ['mobile', 1]]);
+    assert.deepEqual(await rows('browsers'), [['Safari', 2], ['Chrome', 1], ['Mobile Safari', 1]]);
+    assert.deepEqual(await rows('os'), [['Mac OS', 2], ['Windows', 1], ['iOS', 1]]);
+    assert.deepEqual(await rows('countries'), [['GB', 2], ['', 1], ['US', 1]]);
+    // The database places B's address in the US but in no city; D's is private.
+    assert.deepEqual(await rows('cities'), [['', 2], ['Newmarket', 2]]);
+  });
+
+  it('counts visitors seen in the last five minutes', async () => {
+    assert.deepEqual((await get('live')).body, { visitors: 0 });
+    const headers = { 'openpanel-client-id': web.clients.write.clientId, 'openpanel-client-secret': web.write };
+    await call(t.url, 'POST', '/track', { body: { type: 'track', payload: { name: 'screen_view', deviceId: 'live-1' } }, headers });
+    await t.app.get(IngestPipelineService).flush();
+    assert.deepEqual((await get('live')).body, { visitors: 1 });
+  });
+
+  it('refuses bad ranges, filters and other accounts, naming the field', async () => {
+    const field = async (path: string) => {
+      const res = await get(path);
+      assert.equal(res.status, 400, path);
+      return res.body.error.details[0].field;
+    };
+    assert.equal(await field('metrics?range=fortnight'), 'range');
+    assert.equal(await field('metrics?range=custom&startDate=2026-11-20'), 'endDate');
+    assert.equal(await field('metrics?startDate=2026-11-21&endDate=2026-11-20'), 'startDate');
+    assert.equal(await field('metrics?timezone=Mars/Olympus'), 'timezone');
+    assert.equal(await field('timeseries?range=12m&interval=minute'), 'interval');
+    assert.equal(await field(`metrics?filters=${encodeURIComponent('[{"name":"password","operator":"is","value":["x"]}]')}`), 'filters[0].name');
+    assert.equal(await field(`metrics?filters=${encodeURIComponent('[{"name":"country","operator":"like","value":["x"]}]')}`), 'filters[0].operator');
+    assert.equal(await field('metrics?filters=not-json'), 'filters');
+    assert.equal(await field('utm?param=medium2'), 'param');
+    assert.equal((await get('nothing-here')).status, 404);
+    const other = await createAccount(t.url, 'other');
+    assert.equal((await call(t.url, 'GET', `/insights/${web.accountId}/metrics`, { secret: other.read })).status, 404);
+    assert.equal((await get('metrics', web.write)).status, 403, 'write clients only ingest');
+  });
+});
