@@ -1,7 +1,8 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { RequirePermission } from '../accounts/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
-import { parseFilters } from './insights-filters.js';
+import { type InsightsFilter, parseFilters } from './insights-filters.js';
+import type { CountBy, FunnelStep } from './funnel-retention.query.js';
 import { DIMENSION_NAMES } from './insights-query.js';
 import { resolveRange } from './insights-range.js';
 import { InsightsService } from './insights.service.js';
@@ -21,6 +22,46 @@ const BREAKDOWNS: Record<string, string> = {
 };
 
 const UTM_PARAMS = ['source', 'medium', 'campaign', 'term', 'content'];
+const DAY_S = 86_400;
+
+function countByOf(value: unknown): CountBy {
+  if (value === undefined) return 'profile';
+  if (value === 'profile' || value === 'session') return value;
+  throw ApiError.validation([{ field: 'countBy', message: 'must be profile or session' }]);
+}
+
+function eventName(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > 200) throw ApiError.validation([{ field, message: 'must be an event name' }]);
+  return value;
+}
+
+/** A funnel's steps: event names, or {name, filters} with filters as OpenPanel's. */
+function funnelSteps(raw: unknown): FunnelStep[] {
+  if (!Array.isArray(raw) || raw.length < 2 || raw.length > 10) {
+    throw ApiError.validation([{ field: 'steps', message: 'must be an array of 2 to 10 steps (event names or {name, filters})' }]);
+  }
+  return raw.map((step, i) => {
+    const at = `steps[${i}]`;
+    if (typeof step === 'string') return { name: eventName(step, at) ?? missing(at), filters: [] };
+    if (typeof step !== 'object' || step === null) throw ApiError.validation([{ field: at, message: 'must be an event name or {name, filters}' }]);
+    const { name, filters } = step as { name?: unknown; filters?: unknown };
+    let parsed: InsightsFilter[] = [];
+    if (filters !== undefined) {
+      try {
+        parsed = parseFilters(JSON.stringify(filters), DIMENSION_NAMES);
+      } catch (err) {
+        if (err instanceof ApiError) throw ApiError.validation((err.details as { field: string; message: string }[]).map((d) => ({ ...d, field: `${at}.${d.field}` })));
+        throw err;
+      }
+    }
+    return { name: eventName(name, `${at}.name`) ?? missing(`${at}.name`), filters: parsed };
+  });
+}
+
+function missing(field: string): never {
+  throw ApiError.validation([{ field, message: 'is required (an event name)' }]);
+}
 
 function limitOf(q: Params): number {
   if (q.limit === undefined) return 10;
@@ -79,6 +120,34 @@ export class InsightsController {
     const param = q.param ?? 'source';
     if (!UTM_PARAMS.includes(param)) throw ApiError.validation([{ field: 'param', message: `must be one of ${UTM_PARAMS.join(', ')}` }]);
     return this.insights.breakdown(accountId, resolveRange(q), parseFilters(q.filters, DIMENSION_NAMES), `utm_${param}`, limitOf(q));
+  }
+
+  /** Ordered steps, a conversion window (`window` seconds, default a day), per profile or session. */
+  @Post('funnel')
+  @HttpCode(200)
+  @RequirePermission('query', { accountParam: 'projectId' })
+  funnel(@Param('projectId') accountId: string, @Query() q: Params, @Body() body: unknown) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw ApiError.validation([{ field: 'body', message: 'must be an object {steps, window, countBy, range | startDate, endDate}' }]);
+    }
+    const b = body as Record<string, unknown>;
+    const text = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : q[k]);
+    const range = resolveRange({ range: text('range'), startDate: text('startDate'), endDate: text('endDate'), timezone: text('timezone'), interval: 'day' });
+    const window = b.window ?? DAY_S;
+    if (typeof window !== 'number' || !Number.isInteger(window) || window < 1 || window > 90 * DAY_S) {
+      throw ApiError.validation([{ field: 'window', message: 'must be whole seconds from 1 to 90 days' }]);
+    }
+    return this.insights.funnel(accountId, range, funnelSteps(b.steps), window * 1000, countByOf(b.countBy));
+  }
+
+  /** Cohorts by first-seen `period` (day, week, month), returning on any or a chosen event. */
+  @Get('retention')
+  @RequirePermission('query', { accountParam: 'projectId' })
+  retention(@Param('projectId') accountId: string, @Query() q: Params) {
+    const period = q.period ?? q.interval ?? 'day';
+    if (!['day', 'week', 'month'].includes(period)) throw ApiError.validation([{ field: 'period', message: 'must be day, week or month' }]);
+    const range = resolveRange({ ...q, interval: period });
+    return this.insights.retention(accountId, range, countByOf(q.countBy), eventName(q.startEvent, 'startEvent'), eventName(q.returnEvent, 'returnEvent'));
   }
 
   @Get(':breakdown')

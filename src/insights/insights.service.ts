@@ -11,6 +11,7 @@ import {
   timeseriesQuery,
 } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
+import { type CountBy, type FunnelStep, funnelQuery, retentionQuery } from './funnel-retention.query.js';
 
 export interface SessionFigures {
   unique_visitors: number;
@@ -93,6 +94,36 @@ export class InsightsService {
       bounce_rate: Number(r.bounce_rate),
       avg_session_duration: Number(r.avg_session_duration),
     }));
+  }
+
+  async funnel(accountId: string, range: InsightsRange, steps: FunnelStep[], windowMs: number, countBy: CountBy) {
+    const [row] = await this.run(funnelQuery(accountId, range, steps, windowMs, countBy));
+    const counts = steps.map((_, i) => Number(row?.[`c${i}`] ?? 0));
+    const rate = (n: number) => (counts[0] ? Math.round((n / counts[0]) * 10_000) / 100 : 0);
+    return {
+      steps: steps.map((step, i) => ({
+        name: step.name,
+        count: counts[i]!,
+        conversion_rate: rate(counts[i]!),
+        dropoff: i === 0 ? 0 : counts[i - 1]! - counts[i]!,
+        median_seconds_from_previous: i === 0 || counts[i] === 0 ? null : Number(row?.[`m${i}`]) / 1000,
+      })),
+      overall_conversion_rate: rate(counts.at(-1)!),
+    };
+  }
+
+  async retention(accountId: string, range: InsightsRange, countBy: CountBy, startEvent?: string, returnEvent?: string) {
+    const rows = await this.run(retentionQuery(accountId, range, countBy, startEvent, returnEvent));
+    const cohorts = new Map<number, { cohort: string; size: number; values: number[] }>();
+    for (const r of rows.filter((r) => Number(r.k) === -1)) {
+      const c = Number(r.c);
+      cohorts.set(c, { cohort: new Date(c).toISOString(), size: Number(r.n), values: new Array(Number(r.last) + 1).fill(0) });
+    }
+    for (const r of rows.filter((r) => Number(r.k) >= 0)) {
+      const cohort = cohorts.get(Number(r.c));
+      if (cohort && Number(r.k) < cohort.values.length) cohort.values[Number(r.k)] = Number(r.n);
+    }
+    return { interval: range.interval, cohorts: [...cohorts.entries()].sort(([a], [b]) => a - b).map(([, c]) => c) };
   }
 
   private run(query: BuiltQuery): Promise<Record<string, unknown>[]> {

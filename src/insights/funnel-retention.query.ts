@@ -1,0 +1,113 @@
+import { bucket } from '../metrics/metric-query.js';
+import { ParamBag } from '../metrics/field-ref.js';
+import { filterSql, type InsightsFilter } from './insights-filters.js';
+import { type BuiltQuery, DIMENSIONS } from './insights-query.js';
+import type { InsightsRange } from './insights-range.js';
+
+export interface FunnelStep {
+  name: string;
+  filters: InsightsFilter[];
+}
+
+export type CountBy = 'profile' | 'session';
+
+/** Who moves through a funnel or returns: a profile (user id, else device) or a session. */
+const ENTITY: Record<CountBy, string> = {
+  profile: `if(user_id != '', user_id, anonymous_id)`,
+  session: 'session_id',
+};
+
+const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
+
+function stepCondition(step: FunnelStep, bag: ParamBag): string {
+  const parts = [`event_name = ${bag.bind(step.name, 'String')}`, ...step.filters.map((f) => filterSql(f, DIMENSIONS[f.name]!, bag))];
+  return parts.map((p) => `(${p})`).join(' AND ');
+}
+
+/**
+ * A funnel in one pass. Each entity's step events in the range are folded in time order: it
+ * enters at its first event of step 1, and reaches step k+1 at the first event of that step
+ * after reaching step k, as long as it is within `windowMs` of the entry. Events of a later step
+ * before the earlier one do not count. Per entity: the level reached and the time from each
+ * step to the next; overall, the count reaching each step and the median of those times.
+ */
+export function funnelQuery(
+  accountId: string,
+  range: InsightsRange,
+  steps: FunnelStep[],
+  windowMs: number,
+  countBy: CountBy,
+): BuiltQuery {
+  const bag = new ParamBag();
+  const entity = ENTITY[countBy];
+  const mask = steps.map((s, i) => `if(${stepCondition(s, bag)}, ${2 ** i}, 0)`).join(' + ');
+  const window = bag.bind(windowMs, 'Int64');
+  const n = steps.length;
+  // State: (level reached, entry time, time of the last step reached, gaps between steps).
+  const fold = `arrayFold((acc, e) ->
+      if(acc.1 = 0,
+        if(bitTest(e.2, 0), CAST((1, e.1, e.1, []), 'Tuple(UInt8, Int64, Int64, Array(Int64))'), acc),
+        if(acc.1 < ${n} AND bitTest(e.2, acc.1) AND e.1 - acc.2 <= ${window},
+          CAST((acc.1 + 1, acc.2, e.1, arrayPushBack(acc.4, e.1 - acc.3)), 'Tuple(UInt8, Int64, Int64, Array(Int64))'),
+          acc)),
+      arraySort(groupArray((toUnixTimestamp64Milli(timestamp), toUInt32(${mask})))),
+      CAST((0, 0, 0, []), 'Tuple(UInt8, Int64, Int64, Array(Int64))'))`;
+  const counts = steps.map((_, i) => `countIf(level >= ${i + 1}) AS c${i}`);
+  const medians = steps.slice(1).map((_, i) => `quantileExactInclusiveIf(0.5)(gaps[${i + 1}], level >= ${i + 2}) AS m${i + 1}`);
+  return {
+    sql: `SELECT ${[...counts, ...medians].join(', ')}
+FROM (
+  SELECT ${entity} AS entity, ${fold} AS state, state.1 AS level, state.4 AS gaps
+  FROM events
+  PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
+    AND event_name IN ${bag.bind([...new Set(steps.map((s) => s.name))], 'Array(String)')} AND is_bot = 0
+  WHERE entity != ''
+  GROUP BY entity
+)`,
+    params: bag.params,
+  };
+}
+
+/**
+ * Retention as a triangle: each entity's cohort is the period of its first `startEvent` (any
+ * event when unset) in the range; it returns in period k when it has a `returnEvent` (any event
+ * when unset) k periods after its cohort. Answers (cohort, k, entities) and each cohort's size.
+ */
+export function retentionQuery(
+  accountId: string,
+  range: InsightsRange,
+  countBy: CountBy,
+  startEvent: string | undefined,
+  returnEvent: string | undefined,
+): BuiltQuery {
+  const bag = new ParamBag();
+  const tz = bag.bind(range.timezone, 'String');
+  const period = bucket(range.interval, 'timestamp', tz);
+  // Periods between two period starts (weeks start on Monday; months on the 1st, so whole).
+  const offset = (from: string, to: string) =>
+    range.interval === 'week'
+      ? `intDiv(dateDiff('day', ${from}, ${to}), 7)`
+      : range.interval === 'month'
+        ? `dateDiff('month', ${from}, ${to})`
+        : `dateDiff('${range.interval}', ${from}, ${to})`;
+  const lastPeriod = bucket(range.interval, `${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`, tz);
+  const isStart = startEvent === undefined ? '1' : `event_name = ${bag.bind(startEvent, 'String')}`;
+  const isReturn = returnEvent === undefined ? '1' : `event_name = ${bag.bind(returnEvent, 'String')}`;
+  return {
+    sql: `WITH e AS (
+  SELECT ${ENTITY[countBy]} AS entity, ${period} AS p, ${isStart} AS is_start, ${isReturn} AS is_return
+  FROM events
+  PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
+  WHERE entity != ''
+),
+cohorts AS (SELECT entity, min(p) AS cohort FROM e WHERE is_start GROUP BY entity),
+returns AS (SELECT DISTINCT entity, p FROM e WHERE is_return)
+SELECT toUnixTimestamp(cohort) * 1000 AS c, -1 AS k, count() AS n, ${offset('cohort', lastPeriod)} AS last FROM cohorts GROUP BY cohort
+UNION ALL
+SELECT toUnixTimestamp(cohort) * 1000 AS c, ${offset('cohort', 'p')} AS k, count() AS n, 0 AS last
+FROM cohorts INNER JOIN returns USING entity
+WHERE p >= cohort
+GROUP BY cohort, k`,
+    params: bag.params,
+  };
+}
