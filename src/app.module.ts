@@ -7,6 +7,7 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module.js'
 import { MetricsModule } from './metrics/metrics.module.js';
 import { TrackModule } from './track/track.module.js';
 import { InsightsModule } from './insights/insights.module.js';
+import { ProfilesModule } from './profiles/profiles.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 
@@ -21,7 +22,7 @@ export class AppModule {
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule, TrackModule, MetricsModule, InsightsModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule, TrackModule, MetricsModule, InsightsModule, ProfilesModule, RealtimeModule]),
       ],
     };
   }

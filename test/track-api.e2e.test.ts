@@ -77,6 +77,57 @@ describe('Event Lens / OpenPanel track API', () => {
     assert.deepEqual(JSON.parse(identify.properties), { profile: { firstName: 'Ada', email: 'ada@example.com' }, properties: { plan: 'pro' } });
     const increment = rows.find((r) => r.event_type === 'increment')!;
     assert.deepEqual(JSON.parse(increment.properties), { property: 'stats.visits', value: 2 });
+
+    // Read back: the profile, and the insights of the day (one session of the SDK's device).
+    const profile = await call(t.url, 'GET', '/api/profiles/user-1', { secret: account.read });
+    assert.equal(profile.status, 200, JSON.stringify(profile.body));
+    assert.equal(profile.body.firstName, 'Ada');
+    assert.deepEqual(profile.body.properties, { plan: 'pro', stats: { visits: 2 } });
+    assert.deepEqual(profile.body.events.map((e: { eventName: string }) => e.eventName).sort(), ['identify', 'increment', 'signup']);
+    const insights = await call(t.url, 'GET', `/insights/${account.accountId}/metrics?range=today`, { secret: account.read });
+    assert.equal(insights.status, 200, JSON.stringify(insights.body));
+    assert.deepEqual(
+      [insights.body.metrics.total_sessions, insights.body.metrics.unique_visitors, insights.body.metrics.total_screen_views, insights.body.metrics.bounce_rate],
+      [1, 1, 1, 0],
+    );
+  });
+
+  it('builds profiles from identify, increment, decrement and alias events', async () => {
+    const headers = openpanelHeaders(acme);
+    const send = async (type: string, payload: Record<string, unknown>) => {
+      const res = await track({ type, payload }, headers);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    await send('identify', { profileId: 'p-1', firstName: 'Grace', email: 'grace@navy.mil', properties: { rank: 'captain', ships: 1 } });
+    await send('increment', { profileId: 'p-1', property: 'stats.logins' });
+    await send('increment', { profileId: 'p-1', property: 'stats.logins', value: 4 });
+    await send('decrement', { profileId: 'p-1', property: 'credits', value: 3 });
+    await send('identify', { profileId: 'p-1', lastName: 'Hopper', properties: { rank: 'admiral' } });
+    await send('alias', { profileId: 'p-1', alias: 'grace@old-login' });
+    await send('track', { name: 'login', profileId: 'grace@old-login' });
+    await send('identify', { profileId: 'p-2', firstName: 'Alan' });
+    await t.app.get(IngestPipelineService).flush();
+
+    const byId = await call(t.url, 'GET', '/api/profiles/p-1', { secret: acme.read });
+    assert.equal(byId.status, 200, JSON.stringify(byId.body));
+    assert.equal(byId.body.firstName, 'Grace');
+    assert.equal(byId.body.lastName, 'Hopper');
+    assert.deepEqual(byId.body.properties, { rank: 'admiral', ships: 1, stats: { logins: 5 }, credits: -3 });
+    assert.deepEqual(byId.body.ids, ['grace@old-login', 'p-1']);
+    assert.ok(byId.body.events.some((e: { eventName: string }) => e.eventName === 'login'), 'the alias’s events are the profile’s');
+    const byAlias = await call(t.url, 'GET', `/api/profiles/${encodeURIComponent('grace@old-login')}`, { secret: acme.read });
+    assert.deepEqual(byAlias.body.properties, byId.body.properties);
+
+    const found = await call(t.url, 'GET', '/api/profiles?search=HOPPER', { secret: acme.read });
+    assert.deepEqual(found.body.profiles.map((p: { id: string }) => p.id), ['p-1']);
+    const all = await call(t.url, 'GET', '/api/profiles?limit=1', { secret: acme.read });
+    assert.equal(all.body.total, 2);
+    assert.equal(all.body.profiles.length, 1);
+
+    assert.equal((await call(t.url, 'GET', '/api/profiles/nobody', { secret: acme.read })).status, 404);
+    const other = await createAccount(t.url, 'other-profiles');
+    assert.equal((await call(t.url, 'GET', '/api/profiles/p-1', { secret: other.read })).status, 404);
+    assert.equal((await call(t.url, 'GET', '/api/profiles?limit=0', { secret: acme.read })).status, 400);
   });
 
   it("answers Event Lens's example with its headers", async () => {
