@@ -202,6 +202,44 @@ describe('Event Lens / OpenPanel track API', () => {
     assert.equal((await stored(acme.accountId)).filter((r) => r.event_name === 'batched').length, 3);
   });
 
+  it('lets browsers send with a client id alone from an allowed origin, and answers CORS preflights', async () => {
+    const account = await createAccount(t.url, 'browser');
+    const settings = (body: unknown, secret = account.admin) => call(t.url, 'PUT', `/api/accounts/${account.accountId}/settings`, { secret, body });
+    const idOnly = (origin: string | undefined, clientId = account.clients.write.clientId) =>
+      call(t.url, 'POST', '/track', {
+        body: { type: 'track', payload: { name: 'screen_view' } },
+        headers: { 'openpanel-client-id': clientId, ...(origin ? { origin } : {}) },
+      });
+
+    assert.equal((await idOnly('https://shop.example.com')).status, 401, 'no origin is allowed yet');
+    const saved = await settings({ allowedOrigins: ['https://shop.example.com', '*.example.org'] });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.deepEqual(saved.body.settings, { allowedOrigins: ['https://shop.example.com', '*.example.org'] });
+
+    const ok = await idOnly('https://shop.example.com');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'https://shop.example.com');
+    assert.equal((await idOnly('https://blog.example.org')).status, 200);
+    assert.equal((await idOnly('https://example.org')).status, 401, 'a wildcard covers subdomains only');
+    assert.equal((await idOnly('http://shop.example.com')).status, 401, 'the scheme counts when given');
+    assert.equal((await idOnly(undefined)).status, 401);
+    assert.equal((await idOnly('https://shop.example.com', account.clients.read.clientId)).status, 401, 'only write clients');
+
+    const preflight = await call(t.url, 'OPTIONS', '/track', {
+      headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,openpanel-client-id' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://shop.example.com');
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /openpanel-client-id/);
+
+    const bad = await settings({ allowedOrigins: ['https://ok.example.com', 'https://x.com/path'], theme: 'dark' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.error.details.map((d: { field: string }) => d.field).sort(), ['allowedOrigins[1]', 'theme']);
+    assert.equal((await settings({ allowedOrigins: [] }, account.read)).status, 403);
+    assert.equal((await settings({ allowedOrigins: [] })).status, 200);
+    assert.equal((await idOnly('https://shop.example.com')).status, 401, 'a removed origin stops working');
+  });
+
   it("answers errors in OpenPanel's shape, naming the field", async () => {
     const noCredentials = await track({ type: 'track', payload: { name: 'x' } }, {});
     assert.equal(noCredentials.status, 401);

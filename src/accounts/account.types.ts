@@ -1,10 +1,16 @@
 export const CLIENT_TYPES = ['write', 'read', 'admin'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
 
+export interface AccountSettings {
+  /** Origins browsers may send events from with a client id alone (see allowed-origins.ts). */
+  allowedOrigins: string[];
+}
+
 export interface AccountDocument {
   _id: string;
   name: string;
   createdAt: string;
+  settings?: AccountSettings;
 }
 
 export interface ClientDocument {

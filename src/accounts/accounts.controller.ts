@@ -1,4 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { ApiError, type FieldProblem } from '../common/api-error.js';
+import { checkOriginPattern } from './allowed-origins.js';
 import { validateDtos } from '../common/validation.pipe.js';
 import { AccountsService } from './accounts.service.js';
 import { CreateAccountDto, CreateClientDto, PageQueryDto } from './accounts.dto.js';
@@ -28,6 +30,24 @@ export class AccountsController {
   @RequirePermission('manage-account', { accountParam: 'id', allowRoot: true })
   get(@Param('id') id: string) {
     return this.accounts.getAccount(id);
+  }
+
+  /** `{"allowedOrigins": [...]}`: where browsers may send events with a client id alone. */
+  @Put(':id/settings')
+  @RequirePermission('manage-account', { accountParam: 'id', allowRoot: true })
+  updateSettings(@Param('id') id: string, @Body() body: unknown) {
+    const origins = (body as { allowedOrigins?: unknown } | null)?.allowedOrigins;
+    if (typeof body !== 'object' || body === null || !Array.isArray(origins) || origins.length > 100) {
+      throw ApiError.validation([{ field: 'allowedOrigins', message: 'must be an array of at most 100 origin patterns' }]);
+    }
+    const extra = Object.keys(body).filter((k) => k !== 'allowedOrigins');
+    const problems: FieldProblem[] = extra.map((field) => ({ field, message: 'is not a known setting' }));
+    origins.forEach((o, i) => {
+      const problem = checkOriginPattern(o);
+      if (problem) problems.push({ field: `allowedOrigins[${i}]`, message: problem });
+    });
+    if (problems.length > 0) throw ApiError.validation(problems);
+    return this.accounts.updateSettings(id, { allowedOrigins: [...new Set(origins as string[])] });
   }
 
   @Post(':id/clients')

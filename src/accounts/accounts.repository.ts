@@ -4,7 +4,7 @@ import {
   type DocumentCollection,
   type DocumentStore,
 } from '../infrastructure/documents/documents.port.js';
-import type { AccountDocument, ClientDocument } from './account.types.js';
+import type { AccountDocument, AccountSettings, ClientDocument } from './account.types.js';
 
 /** Accounts and their API clients in the documents store. */
 @Injectable()
@@ -23,6 +23,10 @@ export class AccountsRepository implements OnModuleInit {
 
   insertAccount(doc: AccountDocument): Promise<AccountDocument> {
     return this.accounts.insert(doc);
+  }
+
+  async updateSettings(id: string, settings: AccountSettings): Promise<boolean> {
+    return (await this.accounts.update({ _id: id }, { $set: { settings } })) > 0;
   }
 
   findAccount(id: string): Promise<AccountDocument | null> {

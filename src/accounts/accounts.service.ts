@@ -5,6 +5,7 @@ import { ApiError } from '../common/api-error.js';
 import { PUBSUB, type PubSub, type Unsubscribe } from '../infrastructure/pubsub/pubsub.port.js';
 import {
   type AccountDocument,
+  type AccountSettings,
   CLIENT_TYPES,
   type ClientDocument,
   type ClientType,
@@ -13,6 +14,7 @@ import {
 import { AccountsRepository } from './accounts.repository.js';
 import { hashSecret, newClientSecret, sameHash } from './credentials.js';
 import { RootKeyService } from './root-key.service.js';
+import { originAllowed } from './allowed-origins.js';
 
 export interface IssuedClient {
   clientId: string;
@@ -24,6 +26,7 @@ export interface AccountView {
   id: string;
   name: string;
   createdAt: string;
+  settings: AccountSettings;
   clients: { clientId: string; type: ClientType; createdAt: string }[];
 }
 
@@ -43,6 +46,7 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
    * lookup instead of a SHA-256; entries expire after a minute and revocation evicts at once.
    */
   private readonly cache = new LRUCache<string, CachedClient>({ max: 10_000, ttl: 60_000 });
+  private readonly origins = new LRUCache<string, { client: ClientDocument | null; patterns: string[] }>({ max: 10_000, ttl: 10_000 });
   private unsubscribe: Unsubscribe | null = null;
 
   constructor(
@@ -95,6 +99,28 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
     await this.repository.deleteClient(accountId, clientId);
     this.forget(client.secretHash);
     await this.pubsub.publish(REVOKED_CHANNEL, { secretHash: client.secretHash });
+  }
+
+  async updateSettings(accountId: string, settings: AccountSettings): Promise<AccountView> {
+    if (!(await this.repository.updateSettings(accountId, settings))) throw ApiError.notFound('account');
+    this.origins.clear();
+    return this.getAccount(accountId);
+  }
+
+  /**
+   * A browser's client id without its secret: a write client whose account allows the request's
+   * Origin. Cached for a few seconds per client, so a settings change reaches every replica soon.
+   */
+  async authenticateOrigin(clientId: string, origin: string | undefined): Promise<Principal | null> {
+    let entry = this.origins.get(clientId);
+    if (!entry) {
+      const client = await this.repository.findClient(clientId);
+      const account = client?.type === 'write' ? await this.repository.findAccount(client.accountId) : null;
+      entry = client && account ? { client, patterns: account.settings?.allowedOrigins ?? [] } : { client: null, patterns: [] };
+      this.origins.set(clientId, entry);
+    }
+    if (!entry.client || !originAllowed(origin, entry.patterns)) return null;
+    return { kind: 'client', accountId: entry.client.accountId, clientId: entry.client._id, type: entry.client.type };
   }
 
   /** Resolves `Authorization: Bearer <secret>`: the root key or a client secret. */
@@ -154,6 +180,7 @@ function toView(account: AccountDocument, clients: ClientDocument[]): AccountVie
     id: account._id,
     name: account.name,
     createdAt: account.createdAt,
+    settings: { allowedOrigins: account.settings?.allowedOrigins ?? [] },
     clients: clients
       .filter((c) => c.accountId === account._id)
       .map((c) => ({ clientId: c._id, type: c.type, createdAt: c.createdAt })),

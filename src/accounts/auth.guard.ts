@@ -55,6 +55,11 @@ export class AuthGuard implements CanActivate {
       if (typeof clientId === 'string' && typeof secret === 'string') {
         return this.accounts.authenticatePair(clientId, secret);
       }
+      // A browser cannot keep a secret: its client id counts from an origin the account allows.
+      if (typeof clientId === 'string' && secret === undefined) {
+        const origin = request.headers.origin;
+        return this.accounts.authenticateOrigin(clientId, typeof origin === 'string' ? origin : undefined);
+      }
     }
     return null;
   }

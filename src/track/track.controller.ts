@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, HttpCode, Options, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { type AuthenticatedRequest, CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
 import { ApiError, type FieldProblem } from '../common/api-error.js';
@@ -8,6 +8,27 @@ import { requestContext } from '../events/request-context.js';
 import { DailySaltService } from './daily-salt.service.js';
 import { decodeEnvelope, toTrackField } from './track-envelope.js';
 import { TrackExceptionFilter } from './track-exception.filter.js';
+
+/** Headers the SDKs send, allowed in CORS preflights. */
+const ALLOWED_HEADERS = [
+  'content-type',
+  'openpanel-client-id',
+  'openpanel-client-secret',
+  'openpanel-sdk-name',
+  'openpanel-sdk-version',
+  'event-lens-client-id',
+  'event-lens-client-secret',
+].join(', ');
+
+/**
+ * Lets the calling page read the answer. Preflights are answered for any origin: the request
+ * that follows is only accepted from an origin its account allows (or with a secret).
+ */
+function allowOrigin(request: AuthenticatedRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (typeof origin !== 'string') return;
+  void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+}
 
 /** OpenPanel's batch form allows this many envelopes. */
 export const MAX_TRACK_BATCH = 2000;
@@ -32,6 +53,19 @@ export class TrackController {
     private readonly salts: DailySaltService,
   ) {}
 
+  @Options()
+  @HttpCode(204)
+  preflight(@Req() request: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
+    allowOrigin(request, reply);
+    void reply.header('access-control-allow-methods', 'POST, OPTIONS').header('access-control-allow-headers', ALLOWED_HEADERS).header('access-control-max-age', '86400');
+  }
+
+  @Options('batch')
+  @HttpCode(204)
+  preflightBatch(@Req() request: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
+    this.preflight(request, reply);
+  }
+
   /** One envelope (200), or OpenPanel's batch form `{"type": "batch", "payload": [...]}` (202). */
   @Post()
   @RequirePermission('ingest')
@@ -41,6 +75,7 @@ export class TrackController {
     @Req() request: AuthenticatedRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    allowOrigin(request, reply);
     if ((body as { type?: unknown } | null)?.type === 'batch') {
       const items = (body as { payload?: unknown }).payload;
       if (!Array.isArray(items)) throw ApiError.validation([{ field: 'payload', message: 'must be an array of envelopes' }]);
@@ -65,7 +100,13 @@ export class TrackController {
   @Post('batch')
   @HttpCode(202)
   @RequirePermission('ingest')
-  async batch(@CurrentAccountId() accountId: string, @Body() body: unknown, @Req() request: AuthenticatedRequest) {
+  async batch(
+    @CurrentAccountId() accountId: string,
+    @Body() body: unknown,
+    @Req() request: AuthenticatedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    allowOrigin(request, reply);
     const items = (body as { events?: unknown } | null)?.events;
     if (!Array.isArray(items)) throw ApiError.validation([{ field: 'events', message: 'must be an array of envelopes' }]);
     return this.many(accountId, items, 'events', request);

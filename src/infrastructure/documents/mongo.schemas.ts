@@ -13,6 +13,7 @@ export const MONGO_SCHEMAS: Record<string, Schema> = {
       _id: { type: String, required: true },
       name: { type: String, required: true, maxlength: 200 },
       createdAt: { type: String, required: true },
+      settings: { allowedOrigins: { type: [String], default: undefined } },
     },
     common,
   ),
