@@ -7,53 +7,16 @@
  *
  *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ROLLUP_TABLE } from '../src/events/events.migrations.js';
+import { EmbeddedService, percentile, ROOT_KEY, timeCalls } from './embedded-service.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
-const ROOT = 'bench-root-key-0123456789abcdef';
 const PORT = 3992;
-const base = `http://127.0.0.1:${PORT}`;
-const here = fileURLToPath(new URL('.', import.meta.url));
 const DAY = 86_400_000;
-
-async function start(dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(here, '..', 'src', 'main.js')], {
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ROOT_API_KEY: ROOT, PORT: String(PORT), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/ready`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('service did not start');
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await done;
-}
-
-async function api(method: string, path: string, secret: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** Synthetic events straight into the events table (the ingest path is bench/ingest's subject). */
 async function load(dataDir: string, accountId: string, now: number) {
@@ -90,15 +53,13 @@ async function load(dataDir: string, accountId: string, now: number) {
   return { seconds, bytes, rows, rollupBytes, rollupRows };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-}
-
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
   console.log(`bench/metrics: ${EVENTS.toLocaleString('en')} events, ${RUNS} runs per query, node ${process.version}\n`);
-  let service = await start(dataDir);
-  const account = await api('POST', '/api/accounts', ROOT, { name: 'bench' });
+  const service = new EmbeddedService(dataDir, PORT);
+  const api = service.api.bind(service);
+  await service.start();
+  const account = await api('POST', '/api/accounts', ROOT_KEY, { name: 'bench' });
   const admin = account.clients.admin.clientSecret as string;
   const read = account.clients.read.clientSecret as string;
   const metrics = {
@@ -119,7 +80,7 @@ async function main(): Promise<void> {
       formula: '(event_1 / event_0) * 100',
     }),
   };
-  await stop(service);
+  await service.stop();
 
   const now = Date.now();
   const loaded = await load(dataDir, account.id, now);
@@ -129,7 +90,7 @@ async function main(): Promise<void> {
       `${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
   );
 
-  service = await start(dataDir);
+  await service.start();
   const to = now + 1000;
   const queries: [string, string][] = [
     ['counter by day, 30 days', `/api/metrics/${metrics.counter.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
@@ -140,18 +101,11 @@ async function main(): Promise<void> {
   console.log('| query | p50 ms | p99 ms | max ms | points |');
   console.log('|---|---:|---:|---:|---:|');
   for (const [label, path] of queries) {
-    const times: number[] = [];
-    let points = 0;
-    for (let i = 0; i < RUNS + 2; i++) {
-      const started = performance.now();
-      const body = await api('GET', path, read);
-      if (i >= 2) times.push(performance.now() - started); // two warm-up runs
-      points = body.series.reduce((n: number, s: { points: unknown[] }) => n + s.points.length, 0);
-    }
-    times.sort((a, b) => a - b);
+    const { times, last } = await timeCalls(RUNS, () => api('GET', path, read));
+    const points = (last as { series: { points: unknown[] }[] }).series.reduce((n, s) => n + s.points.length, 0);
     console.log(`| ${label} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.99).toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${points} |`);
   }
-  await stop(service);
+  await service.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
 
