@@ -1,7 +1,7 @@
 import { bucket } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
-import { type BuiltQuery, DIMENSIONS } from './insights-query.js';
+import { type BuiltQuery, DIMENSIONS, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
 export interface FunnelStep {
@@ -16,8 +16,6 @@ const ENTITY: Record<CountBy, string> = {
   profile: `if(user_id != '', user_id, anonymous_id)`,
   session: 'session_id',
 };
-
-const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
 
 function stepCondition(step: FunnelStep, bag: ParamBag): string {
   const parts = [`event_name = ${bag.bind(step.name, 'String')}`, ...step.filters.map((f) => filterSql(f, DIMENSIONS[f.name]!, bag))];

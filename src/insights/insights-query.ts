@@ -30,20 +30,32 @@ export const DIMENSIONS: Record<string, string> = {
 };
 export const DIMENSION_NAMES = Object.keys(DIMENSIONS);
 
-/** A session's dimension: its first event's (the exit page is `x.path`). */
-const sessionDimension = (name: string) => `tupleElement(f, '${DIMENSIONS[name]}')`;
+/** A session's dimension: its first event's, merged as `f_<column>` (the exit page is `x_path`). */
+const sessionDimension = (name: string) => `f_${DIMENSIONS[name]}`;
 
-const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
+/** An epoch-ms instant as a bound DateTime64. */
+export const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
 
 /**
  * Every session of the account that started in [from, to), merged from its partial rows, with
- * the filters applied to its first event: s_start, s_end, s_events, s_views, s_visitor, f (first
- * event's fields), x (exit page).
+ * the filters applied to its first event: s_start, s_end, s_events, s_views, s_visitor, and the
+ * first event's fields the query needs (`dimensions` and the filters') as f_<column>, the exit
+ * page as x_path.
  */
-function sessionsIn(bag: ParamBag, accountId: string, from: number, to: number, filters: InsightsFilter[]): string {
+function sessionsIn(
+  bag: ParamBag,
+  accountId: string,
+  from: number,
+  to: number,
+  filters: InsightsFilter[],
+  dimensions: string[] = [],
+): string {
   const having = filters.map((f) => ` AND ${filterSql(f, sessionDimension(f.name), bag)}`).join('');
+  const merged = [...new Set([...dimensions, ...filters.map((f) => f.name)])].map((d) =>
+    d === 'exit' ? `argMaxMerge(exit_path) AS x_path` : `argMinMerge(first_${DIMENSIONS[d]}) AS ${sessionDimension(d)}`,
+  );
   return `SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS s_events, sum(page_views) AS s_views,
-    if(max(device_id) != '', max(device_id), max(user_id)) AS s_visitor, argMinMerge(first) AS f, argMaxMerge(exit) AS x
+    if(max(device_id) != '', max(device_id), max(user_id)) AS s_visitor${merged.map((m) => `, ${m}`).join('')}
   FROM ${SESSIONS_TABLE}
   WHERE account_id = ${bag.bind(accountId, 'String')}
   GROUP BY session_id
@@ -87,12 +99,12 @@ export function breakdownQuery(
   limit: number,
 ): BuiltQuery {
   const bag = new ParamBag();
-  const name = dimension === 'exit' ? `tupleElement(x, 'path')` : sessionDimension(dimension);
+  const name = dimension === 'exit' ? 'x_path' : sessionDimension(dimension);
   return {
     sql: `SELECT ${name} AS name, count() AS sessions,
   round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
   round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration
-FROM (${sessionsIn(bag, accountId, range.from, range.to, filters)})
+FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, [dimension])})
 GROUP BY name
 ORDER BY sessions DESC, name
 LIMIT ${bag.bind(limit, 'UInt32')}`,
@@ -104,10 +116,10 @@ LIMIT ${bag.bind(limit, 'UInt32')}`,
 export function referrersQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number): BuiltQuery {
   const bag = new ParamBag();
   return {
-    sql: `SELECT tupleElement(f, 'referrer_name') AS name, any(tupleElement(f, 'referrer_type')) AS type, count() AS sessions,
+    sql: `SELECT f_referrer_name AS name, any(f_referrer_type) AS type, count() AS sessions,
   round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
   round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration
-FROM (${sessionsIn(bag, accountId, range.from, range.to, filters)})
+FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, ['referrer_name', 'referrer_type'])})
 GROUP BY name
 ORDER BY sessions DESC, name
 LIMIT ${bag.bind(limit, 'UInt32')}`,

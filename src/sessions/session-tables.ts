@@ -4,7 +4,8 @@
  * `device_sessions` is the session assigner's state: per account and device, the current
  * session's id, start and last event (a ReplacingMergeTree keeps the newest). `sessions` is the
  * materialized state of every session, fed by a view on events: first and last event times,
- * counts, and the first event's page, traffic source and device, the last one's page.
+ * counts, and the first event's page, traffic source and device, the last one's page. Each of
+ * those is its own state column, so a query merges only the ones it reads.
  */
 export const DEVICE_SESSIONS_TABLE = 'device_sessions';
 export const SESSIONS_TABLE = 'sessions';
@@ -12,7 +13,7 @@ export const SESSIONS_TABLE = 'sessions';
 /** Event names that are page views (OpenPanel's web SDK sends screen_view). */
 export const PAGE_VIEW_NAMES = ['screen_view', 'page_view', 'pageview'];
 
-/** What a session keeps of its first event, in this order (`first` is a tuple of them). */
+/** What a session keeps of its first event, each in its own `first_<field>` column. */
 export const FIRST_EVENT_FIELDS = [
   'path',
   'origin',
@@ -34,7 +35,6 @@ export const FIRST_EVENT_FIELDS = [
 export type FirstEventField = (typeof FIRST_EVENT_FIELDS)[number];
 
 const TIME = "DateTime64(3, 'UTC')";
-const FIRST_TUPLE = `Tuple(${FIRST_EVENT_FIELDS.map((f) => `${f} String`).join(', ')})`;
 
 export function sessionTableStatements(retentionDays: number): string[] {
   const pageView = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
@@ -58,8 +58,8 @@ export function sessionTableStatements(retentionDays: number): string[] {
       end SimpleAggregateFunction(max, ${TIME}),
       events SimpleAggregateFunction(sum, UInt64),
       page_views SimpleAggregateFunction(sum, UInt64),
-      first AggregateFunction(argMin, ${FIRST_TUPLE}, ${TIME}),
-      exit AggregateFunction(argMax, Tuple(path String, origin String), ${TIME})
+      ${FIRST_EVENT_FIELDS.map((f) => `first_${f} AggregateFunction(argMin, String, ${TIME}),`).join('\n      ')}
+      exit_path AggregateFunction(argMax, String, ${TIME})
     )
     ENGINE = AggregatingMergeTree
     ORDER BY (account_id, session_id)
@@ -69,8 +69,8 @@ export function sessionTableStatements(retentionDays: number): string[] {
     SELECT account_id, session_id, max(anonymous_id) AS device_id, max(user_id) AS user_id,
       min(timestamp) AS start, max(timestamp) AS end, count() AS events,
       countIf(${pageView}) AS page_views,
-      argMinState(CAST(tuple(${FIRST_EVENT_FIELDS.join(', ')}), '${FIRST_TUPLE}'), timestamp) AS first,
-      argMaxStateIf(CAST(tuple(path, origin), 'Tuple(path String, origin String)'), timestamp, path != '') AS exit
+      ${FIRST_EVENT_FIELDS.map((f) => `argMinState(${f}, timestamp) AS first_${f},`).join('\n      ')}
+      argMaxStateIf(path, timestamp, path != '') AS exit_path
     FROM events
     WHERE session_id != '' AND is_bot = 0
     GROUP BY account_id, session_id`,
