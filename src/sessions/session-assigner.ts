@@ -57,6 +57,7 @@ interface Row {
 }
 
 const EMPTY_SESSION = '"session_id":""';
+const NO_DEVICE = '"anonymous_id":""';
 const parseTime = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`);
 
 /**
@@ -85,7 +86,8 @@ export class SessionAssigner {
     const lines = rows.toString('utf8').split('\n').filter((l) => l.length > 0);
     const targets: { line: number; row: Row; device: string }[] = [];
     for (const [i, line] of lines.entries()) {
-      if (!line.includes(EMPTY_SESSION)) continue;
+      // Only rows without a session but with a device are parsed (the writer's hot path).
+      if (!line.includes(EMPTY_SESSION) || line.includes(NO_DEVICE)) continue;
       const row = JSON.parse(line) as Row;
       // The device is the anonymous id (the track API always sets one); events of a known user
       // alone, without a device, keep no session, as the Events API stores what it is sent.
