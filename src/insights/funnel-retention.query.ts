@@ -81,30 +81,31 @@ export function retentionQuery(
   const bag = new ParamBag();
   const tz = bag.bind(range.timezone, 'String');
   const period = bucket(range.interval, 'timestamp', tz);
-  // Periods between two period starts (weeks start on Monday; months on the 1st, so whole).
-  const offset = (from: string, to: string) =>
-    range.interval === 'week'
-      ? `intDiv(dateDiff('day', ${from}, ${to}), 7)`
-      : range.interval === 'month'
-        ? `dateDiff('month', ${from}, ${to})`
-        : `dateDiff('${range.interval}', ${from}, ${to})`;
+  // A period's number, counted in the query's zone (weeks start on Monday, so days / 7 is whole).
+  const number = (x: string) =>
+    range.interval === 'month' ? `toRelativeMonthNum(${x})` : range.interval === 'week' ? `intDiv(toRelativeDayNum(${x}), 7)` : range.interval === 'hour' ? `toRelativeHourNum(${x})` : `toRelativeDayNum(${x})`;
   const lastPeriod = bucket(range.interval, `${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`, tz);
   const isStart = startEvent === undefined ? '1' : `event_name = ${bag.bind(startEvent, 'String')}`;
   const isReturn = returnEvent === undefined ? '1' : `event_name = ${bag.bind(returnEvent, 'String')}`;
   return {
-    sql: `WITH e AS (
-  SELECT ${ENTITY[countBy]} AS entity, ${period} AS p, ${isStart} AS is_start, ${isReturn} AS is_return
-  FROM events
-  PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
-  WHERE entity != ''
-),
-cohorts AS (SELECT entity, min(p) AS cohort FROM e WHERE is_start GROUP BY entity),
-returns AS (SELECT DISTINCT entity, p FROM e WHERE is_return)
-SELECT toUnixTimestamp(cohort) * 1000 AS c, -1 AS k, count() AS n, ${offset('cohort', lastPeriod)} AS last FROM cohorts GROUP BY cohort
-UNION ALL
-SELECT toUnixTimestamp(cohort) * 1000 AS c, ${offset('cohort', 'p')} AS k, count() AS n, 0 AS last
-FROM cohorts INNER JOIN returns USING entity
-WHERE p >= cohort
+    // One scan: per entity its cohort and the periods it returned in; k = -1 carries the cohort sizes.
+    sql: `SELECT toUnixTimestamp(cohort) * 1000 AS c, k, count() AS n, any(last) AS last
+FROM (
+  SELECT cohort, ${number(lastPeriod)} - cohort_number AS last,
+    arrayJoin(arrayConcat([-1], arrayFilter(x -> x >= 0, arrayMap(q -> toInt64(q) - cohort_number, returned)))) AS k
+  FROM (
+    SELECT entity, minIf(p, is_start) AS cohort, toInt64(minIf(n, is_start)) AS cohort_number, countIf(is_start) AS starts,
+      groupUniqArrayIf(n, is_return) AS returned
+    FROM (
+      SELECT ${ENTITY[countBy]} AS entity, ${period} AS p, ${number(period)} AS n, ${isStart} AS is_start, ${isReturn} AS is_return
+      FROM events
+      PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
+      WHERE entity != ''
+    )
+    GROUP BY entity
+    HAVING starts > 0
+  )
+)
 GROUP BY cohort, k`,
     params: bag.params,
   };
