@@ -45,13 +45,13 @@ describe('insights (Event Lens / OpenPanel)', () => {
   before(async () => {
     t = await startApp();
     web = await createAccount(t.url, 'web');
-    // Sent out of order: sessions follow event time.
+    // Sent newest first, each stored on its own: sessions follow event time, across batches.
     for (const e of day().reverse()) {
       const headers = { 'openpanel-client-id': web.clients.write.clientId, 'openpanel-client-secret': web.write, 'user-agent': e.ua };
       const res = await call(t.url, 'POST', '/track', { body: { type: 'track', payload: e.payload }, headers });
       assert.equal(res.status, 200, JSON.stringify(res.body));
+      await t.app.get(IngestPipelineService).flush();
     }
-    await t.app.get(IngestPipelineService).flush();
   });
   after(async () => t?.close());
 

@@ -90,36 +90,27 @@ ORDER BY bucket WITH FILL FROM ${b(from)} TO ${b(`${to} - INTERVAL 1 MILLISECOND
   };
 }
 
-/** Sessions per value of a dimension of their first event (or `exit` page), top `limit`. */
+/**
+ * Sessions per value of a dimension of their first event (or `exit` page), top `limit`;
+ * `alongside` adds a first-event dimension per row under a name (referrers show their type).
+ */
 export function breakdownQuery(
   accountId: string,
   range: InsightsRange,
   filters: InsightsFilter[],
   dimension: string,
   limit: number,
+  alongside: Record<string, string> = {},
 ): BuiltQuery {
   const bag = new ParamBag();
   const name = dimension === 'exit' ? 'x_path' : sessionDimension(dimension);
+  const extra = Object.entries(alongside).map(([as, d]) => `any(${sessionDimension(d)}) AS ${as}, `).join('');
+  const dimensions = [dimension, ...Object.values(alongside)];
   return {
-    sql: `SELECT ${name} AS name, count() AS sessions,
+    sql: `SELECT ${name} AS name, ${extra}count() AS sessions,
   round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
   round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration
-FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, [dimension])})
-GROUP BY name
-ORDER BY sessions DESC, name
-LIMIT ${bag.bind(limit, 'UInt32')}`,
-    params: bag.params,
-  };
-}
-
-/** Referrers by name with their type, top `limit`. */
-export function referrersQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number): BuiltQuery {
-  const bag = new ParamBag();
-  return {
-    sql: `SELECT f_referrer_name AS name, any(f_referrer_type) AS type, count() AS sessions,
-  round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
-  round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration
-FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, ['referrer_name', 'referrer_type'])})
+FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, dimensions)})
 GROUP BY name
 ORDER BY sessions DESC, name
 LIMIT ${bag.bind(limit, 'UInt32')}`,

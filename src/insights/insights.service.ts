@@ -7,7 +7,6 @@ import {
   liveQuery,
   metricsQuery,
   pagesQuery,
-  referrersQuery,
   timeseriesQuery,
 } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
@@ -86,7 +85,7 @@ export class InsightsService {
   }
 
   async referrers(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number) {
-    const rows = await this.run(referrersQuery(accountId, range, filters, limit));
+    const rows = await this.run(breakdownQuery(accountId, range, filters, 'referrer_name', limit, { type: 'referrer_type' }));
     return rows.map((r) => ({
       name: String(r.name),
       type: String(r.type),

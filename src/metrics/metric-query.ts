@@ -151,14 +151,18 @@ interface Parts {
  * prefix). When the rollup answers (`rollupAnswers`), the whole minutes of the range come from
  * it and the partial minutes at either end from raw rows turned into the same states.
  */
-function parts(
-  metric: MetricDocument,
-  accountId: string,
-  q: MetricDataQuery,
-  topGroups?: string[],
-  keepOther = true,
-  useRollup = false,
-): Parts {
+/**
+ * How a query narrows its groups and where it reads: `topGroups` keeps those groups (the rest
+ * become "other" when `keepOther`, else are dropped); `rollup` reads the per-minute rollup.
+ */
+export interface QueryOptions {
+  topGroups?: string[];
+  keepOther?: boolean;
+  rollup?: boolean;
+}
+
+function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): Parts {
+  const { topGroups, keepOther = true, rollup: useRollup = false } = options;
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = `fromUnixTimestamp64Milli(${bag.bind(q.from, 'Int64')})`;
@@ -223,15 +227,9 @@ LIMIT ${p.bag.bind(limit, 'UInt32')}`,
 }
 
 /** Points: the value per bucket and group, zero-filled when asked (per group: sorting prefix). */
-export function pointsQuery(
-  metric: MetricDocument,
-  accountId: string,
-  q: MetricDataQuery,
-  topGroups?: string[],
-  keepOther = true,
-  useRollup = false,
-): BuiltQuery {
-  const p = parts(metric, accountId, q, topGroups, keepOther, useRollup);
+export function pointsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): BuiltQuery {
+  const { topGroups, keepOther = true } = options;
+  const p = parts(metric, accountId, q, options);
   const b = (x: string) => bucket(q.interval, x, p.tz);
   const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
   const fill = q.fill
@@ -253,15 +251,9 @@ export function pointsQuery(
  * Exact totals of a single-series metric over the whole range, per group and overall (ROLLUP),
  * plus, for a histogram, the count of values per bucket range.
  */
-export function totalsQuery(
-  metric: MetricDocument,
-  accountId: string,
-  q: MetricDataQuery,
-  topGroups?: string[],
-  keepOther = true,
-  useRollup = false,
-): BuiltQuery {
-  const p = parts(metric, accountId, q, topGroups, keepOther, useRollup);
+export function totalsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): BuiltQuery {
+  const { topGroups, keepOther = true } = options;
+  const p = parts(metric, accountId, q, options);
   const histogram: string[] = [];
   if (metric.type === 'histogram' && metric.buckets && metric.field) {
     const v = numberExpr(resolveField(metric.field), p.bag);

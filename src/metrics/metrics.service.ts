@@ -93,7 +93,7 @@ export class MetricsService {
         .slice(0, q.limit)
         .map((r) => String(r.gkey));
       const totals = all.filter((r) => Number(r.overall) === 1 || top.includes(String(r.gkey)));
-      const points = top.length > 0 ? await this.run<PointRow>(pointsQuery(metric, accountId, q, top, false)) : [];
+      const points = top.length > 0 ? await this.run<PointRow>(pointsQuery(metric, accountId, q, { topGroups: top, keepOther: false })) : [];
       return this.assemble(metric, q, points, totals);
     }
     let top: string[] | undefined;
@@ -103,8 +103,8 @@ export class MetricsService {
     }
     const rollup = options.rollup !== false && rollupAnswers(metric, q);
     const [points, totals] = await Promise.all([
-      this.run<PointRow>(pointsQuery(metric, accountId, q, top, q.other, rollup)),
-      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, top, q.other, rollup)) : null,
+      this.run<PointRow>(pointsQuery(metric, accountId, q, { topGroups: top, keepOther: q.other, rollup })),
+      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, { topGroups: top, keepOther: q.other, rollup })) : null,
     ]);
     return this.assemble(metric, q, points, totals);
   }

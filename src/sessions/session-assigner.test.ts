@@ -6,7 +6,7 @@ const MIN = 60_000;
 
 describe('session assignment', () => {
   it('keeps a device in one session until a gap longer than the timeout, in event-time order', () => {
-    const state = new Map<string, SessionState>();
+    const state = new Map<string, SessionState[]>();
     const at = [0, 10, 39, 45, 80, 81].map((m) => m * MIN);
     // Given out of order: assignment follows event time, not arrival.
     const order = [3, 0, 5, 1, 4, 2];
@@ -20,7 +20,7 @@ describe('session assignment', () => {
   });
 
   it('continues a session from stored state, and keeps devices and accounts apart', () => {
-    const state = new Map<string, SessionState>([['a\u0000d', { id: 'ses_old', start: 0, last: 20 * MIN }]]);
+    const state = new Map<string, SessionState[]>([['a\u0000d', [{ id: 'ses_old', start: 0, last: 20 * MIN }]]]);
     const ids = assignSessions(
       [
         { account: 'a', device: 'd', at: 49 * MIN },
@@ -32,7 +32,31 @@ describe('session assignment', () => {
     );
     assert.equal(ids[0], 'ses_old');
     assert.notEqual(ids[1], ids[2]);
-    assert.equal(state.get('a\u0000d')!.last, 49 * MIN);
+    assert.equal(state.get('a\u0000d')![0]!.last, 49 * MIN);
+  });
+
+  it('puts an event that arrives late, in a later batch, into the session it belongs to', () => {
+    const state = new Map<string, SessionState[]>();
+    // The first batch brings 10:06 and 11:00 (two sessions); the next one the earlier 10:00 and 10:05.
+    const [s1006, s1100] = assignSessions(
+      [
+        { account: 'a', device: 'd', at: 606 * MIN },
+        { account: 'a', device: 'd', at: 660 * MIN },
+      ],
+      state,
+      30 * MIN,
+    );
+    assert.notEqual(s1006, s1100);
+    const late = assignSessions(
+      [
+        { account: 'a', device: 'd', at: 600 * MIN },
+        { account: 'a', device: 'd', at: 605 * MIN },
+      ],
+      state,
+      30 * MIN,
+    );
+    assert.deepEqual(late, [s1006, s1006]);
+    assert.equal(state.get('a\u0000d')!.find((s) => s.id === s1006)!.start, 600 * MIN);
   });
 
   it('gives the same events the same ids on a retry', () => {

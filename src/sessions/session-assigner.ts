@@ -27,20 +27,25 @@ export function sessionId(account: string, device: string, start: number): strin
 }
 
 /**
- * Assigns sessions in event-time order: an event within `gapMs` of its device's last event (and
- * not older than the session's start by more than the gap) continues that session; otherwise it
- * starts a new one. `state` is updated in place; returns the id of each candidate, in input order.
+ * Assigns sessions in event-time order: an event within `gapMs` of one of its device's sessions
+ * (after its last event or before its first) joins the nearest such session; otherwise it starts
+ * a new one. Known sessions come in `state` (per device), so an event that arrives late, in a
+ * later batch, still joins the session it belongs to. `state` is updated in place; returns the id
+ * of each candidate, in input order.
  */
-export function assignSessions(candidates: SessionCandidate[], state: Map<string, SessionState>, gapMs: number): string[] {
+export function assignSessions(candidates: SessionCandidate[], state: Map<string, SessionState[]>, gapMs: number): string[] {
   const ids: string[] = new Array(candidates.length);
   const order = candidates.map((_, i) => i).sort((a, b) => candidates[a]!.at - candidates[b]!.at);
+  const distance = (s: SessionState, at: number) => (at < s.start ? s.start - at : at > s.last ? at - s.last : 0);
   for (const i of order) {
     const c = candidates[i]!;
     const k = key(c.account, c.device);
-    let s = state.get(k);
-    if (!s || c.at - s.last > gapMs || s.start - c.at > gapMs) {
+    const sessions = state.get(k) ?? [];
+    let s = sessions.filter((x) => distance(x, c.at) <= gapMs).sort((a, b) => distance(a, c.at) - distance(b, c.at))[0];
+    if (!s) {
       s = { id: sessionId(c.account, c.device, c.at), start: c.at, last: c.at };
-      state.set(k, s);
+      sessions.push(s);
+      state.set(k, sessions);
     }
     s.last = Math.max(s.last, c.at);
     s.start = Math.min(s.start, c.at);
@@ -105,7 +110,8 @@ export class SessionAssigner {
     targets.forEach((t, i) => {
       t.row.session_id = ids[i]!;
       lines[t.line] = JSON.stringify(t.row);
-      touched.set(key(t.row.account_id, t.device), { account: t.row.account_id, device: t.device, s: state.get(key(t.row.account_id, t.device))! });
+      const s = state.get(key(t.row.account_id, t.device))!.find((x) => x.id === ids[i])!;
+      touched.set(`${key(t.row.account_id, t.device)}\u0000${s.id}`, { account: t.row.account_id, device: t.device, s });
     });
     return {
       rows: Buffer.from(`${lines.join('\n')}\n`),
@@ -113,22 +119,23 @@ export class SessionAssigner {
     };
   }
 
-  private async load(devices: [string, string][]): Promise<Map<string, SessionState>> {
+  private async load(devices: [string, string][]): Promise<Map<string, SessionState[]>> {
     const unique = [...new Map(devices.map((d) => [key(...d), d])).values()];
-    const state = new Map<string, SessionState>();
+    const state = new Map<string, SessionState[]>();
     for (let i = 0; i < unique.length; i += 1000) {
       const chunk = unique.slice(i, i + 1000);
       const rows = await this.store.query<{ a: string; d: string; id: string; start: number; last: number }>(
-        `SELECT account_id AS a, device_id AS d, argMax(session_id, last_seen) AS id,
-           toUnixTimestamp64Milli(argMax(session_start, last_seen)) AS start, toUnixTimestamp64Milli(max(last_seen)) AS last
+        `SELECT account_id AS a, device_id AS d, session_id AS id,
+           toUnixTimestamp64Milli(min(session_start)) AS start, toUnixTimestamp64Milli(max(last_seen)) AS last
          FROM ${DEVICE_SESSIONS_TABLE}
          WHERE account_id IN {accounts:Array(String)} AND device_id IN {devices:Array(String)}
-         GROUP BY account_id, device_id`,
+         GROUP BY account_id, device_id, session_id`,
         { accounts: [...new Set(chunk.map(([a]) => a))], devices: [...new Set(chunk.map(([, d]) => d))] },
       );
       const wanted = new Set(chunk.map((d) => key(...d)));
       for (const r of rows) {
-        if (wanted.has(key(r.a, r.d))) state.set(key(r.a, r.d), { id: r.id, start: Number(r.start), last: Number(r.last) });
+        const k = key(r.a, r.d);
+        if (wanted.has(k)) state.set(k, [...(state.get(k) ?? []), { id: r.id, start: Number(r.start), last: Number(r.last) }]);
       }
     }
     return state;

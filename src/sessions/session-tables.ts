@@ -1,8 +1,8 @@
 /**
  * The session tables in the events store.
  *
- * `device_sessions` is the session assigner's state: per account and device, the current
- * session's id, start and last event (a ReplacingMergeTree keeps the newest). `sessions` is the
+ * `device_sessions` is the session assigner's state: per account, device and session, its start
+ * and last event (a ReplacingMergeTree keeps the newest row of each), kept two days. `sessions` is the
  * materialized state of every session, fed by a view on events: first and last event times,
  * counts, and the first event's page, traffic source and device, the last one's page. Each of
  * those is its own state column, so a query merges only the ones it reads.
@@ -47,7 +47,7 @@ export function sessionTableStatements(retentionDays: number): string[] {
       last_seen ${TIME}
     )
     ENGINE = ReplacingMergeTree(last_seen)
-    ORDER BY (account_id, device_id)
+    ORDER BY (account_id, device_id, session_id)
     TTL toDateTime(last_seen) + INTERVAL 2 DAY`,
     `CREATE TABLE IF NOT EXISTS ${SESSIONS_TABLE} (
       account_id LowCardinality(String),
