@@ -28,6 +28,7 @@ function stepCondition(step: FunnelStep, bag: ParamBag): string {
  * after reaching step k, as long as it is within `windowMs` of the entry. Events of a later step
  * before the earlier one do not count. Per entity: the level reached and the time from each
  * step to the next; overall, the count reaching each step and the median of those times.
+ * Events that are only step 1 matter only as the entry, so just the first of them is folded.
  */
 export function funnelQuery(
   accountId: string,
@@ -48,18 +49,23 @@ export function funnelQuery(
         if(acc.1 < ${n} AND bitTest(e.2, acc.1) AND e.1 - acc.2 <= ${window},
           CAST((acc.1 + 1, acc.2, e.1, arrayPushBack(acc.4, e.1 - acc.3)), 'Tuple(UInt8, Int64, Int64, Array(Int64))'),
           acc)),
-      arraySort(groupArray((toUnixTimestamp64Milli(timestamp), toUInt32(${mask})))),
+      arraySort(arrayConcat(
+        if(countIf(m = 1) > 0, [(minIf(t, m = 1), toUInt32(1))], CAST([], 'Array(Tuple(Int64, UInt32))')),
+        groupArrayIf((t, m), m != 1))),
       CAST((0, 0, 0, []), 'Tuple(UInt8, Int64, Int64, Array(Int64))'))`;
   const counts = steps.map((_, i) => `countIf(level >= ${i + 1}) AS c${i}`);
   const medians = steps.slice(1).map((_, i) => `quantileExactInclusiveIf(0.5)(gaps[${i + 1}], level >= ${i + 2}) AS m${i + 1}`);
   return {
     sql: `SELECT ${[...counts, ...medians].join(', ')}
 FROM (
-  SELECT ${entity} AS entity, ${fold} AS state, state.1 AS level, state.4 AS gaps
-  FROM events
-  PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
-    AND event_name IN ${bag.bind([...new Set(steps.map((s) => s.name))], 'Array(String)')} AND is_bot = 0
-  WHERE entity != ''
+  SELECT entity, ${fold} AS state, state.1 AS level, state.4 AS gaps
+  FROM (
+    SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t, toUInt32(${mask}) AS m
+    FROM events
+    PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
+      AND event_name IN ${bag.bind([...new Set(steps.map((s) => s.name))], 'Array(String)')} AND is_bot = 0
+    WHERE entity != ''
+  )
   GROUP BY entity
 )`,
     params: bag.params,
