@@ -68,6 +68,10 @@ describe('insights (Event Lens / OpenPanel)', () => {
     });
     assert.equal(res.body.previous.total_sessions, 0);
     assert.equal(res.body.series.length, 24, 'hourly, zero-filled');
+    // The next day has no sessions; its previous period is the crafted day.
+    const next = await get('metrics?startDate=2026-11-21&endDate=2026-11-21');
+    assert.equal(next.body.metrics.total_sessions, 0);
+    assert.deepEqual(next.body.previous, res.body.metrics);
   });
 
   it('filters sessions by their first event', async () => {

@@ -62,17 +62,27 @@ function sessionsIn(
   HAVING s_start >= ${ms(bag, from)} AND s_start < ${ms(bag, to)}${having}`;
 }
 
-/** The session-based figures, OpenPanel's names; over no sessions they are 0. */
-const SESSION_FIGURES = `count() AS total_sessions,
-  uniqExact(s_visitor) AS unique_visitors,
-  sum(s_views) AS total_screen_views,
-  round(if(count() = 0, 0, 100 * countIf(s_views = 1 AND s_events = 1) / count()), 2) AS bounce_rate,
-  round(if(count() = 0, 0, avg(dateDiff('millisecond', s_start, s_end)) / 1000), 2) AS avg_session_duration,
-  round(if(count() = 0, 0, sum(s_views) / count()), 2) AS views_per_session`;
+/** The session-based figures of the sessions `c` keeps, OpenPanel's names after `prefix`; 0 over none. */
+function sessionFigures(c: string, prefix = ''): string {
+  const n = `countIf(${c})`;
+  return `${n} AS ${prefix}total_sessions,
+  uniqExactIf(s_visitor, ${c}) AS ${prefix}unique_visitors,
+  sumIf(s_views, ${c}) AS ${prefix}total_screen_views,
+  round(if(${n} = 0, 0, 100 * countIf(${c} AND s_views = 1 AND s_events = 1) / ${n}), 2) AS ${prefix}bounce_rate,
+  round(if(${n} = 0, 0, avgIf(dateDiff('millisecond', s_start, s_end), ${c}) / 1000), 2) AS ${prefix}avg_session_duration,
+  round(if(${n} = 0, 0, sumIf(s_views, ${c}) / ${n}), 2) AS ${prefix}views_per_session`;
+}
+const SESSION_FIGURES = sessionFigures('1');
 
-export function metricsQuery(accountId: string, from: number, to: number, filters: InsightsFilter[]): BuiltQuery {
+/** The figures of [from, to) and, prefixed `previous_`, of the period just before, in one pass. */
+export function metricsQuery(accountId: string, previousFrom: number, from: number, to: number, filters: InsightsFilter[]): BuiltQuery {
   const bag = new ParamBag();
-  return { sql: `SELECT ${SESSION_FIGURES} FROM (${sessionsIn(bag, accountId, from, to, filters)})`, params: bag.params };
+  const current = `s_start >= ${ms(bag, from)}`;
+  return {
+    sql: `SELECT ${sessionFigures(current)}, ${sessionFigures(`NOT (${current})`, 'previous_')}
+FROM (${sessionsIn(bag, accountId, previousFrom, to, filters)})`,
+    params: bag.params,
+  };
 }
 
 export function timeseriesQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[]): BuiltQuery {

@@ -30,8 +30,8 @@ const FIGURES: (keyof SessionFigures)[] = [
   'views_per_session',
 ];
 
-function figures(row: Record<string, unknown> | undefined): SessionFigures {
-  return Object.fromEntries(FIGURES.map((k) => [k, Number(row?.[k] ?? 0)])) as unknown as SessionFigures;
+function figures(row: Record<string, unknown> | undefined, prefix = ''): SessionFigures {
+  return Object.fromEntries(FIGURES.map((k) => [k, Number(row?.[`${prefix}${k}`] ?? 0)])) as unknown as SessionFigures;
 }
 
 /** Web analytics over sessions and page views, answered with OpenPanel's field names. */
@@ -42,12 +42,11 @@ export class InsightsService {
   /** The range's figures, the same for the period just before it, and a series per interval. */
   async metrics(accountId: string, range: InsightsRange, filters: InsightsFilter[]) {
     const span = range.to - range.from;
-    const [current, previous, series] = await Promise.all([
-      this.run(metricsQuery(accountId, range.from, range.to, filters)),
-      this.run(metricsQuery(accountId, range.from - span, range.from, filters)),
+    const [[both], series] = await Promise.all([
+      this.run(metricsQuery(accountId, range.from - span, range.from, range.to, filters)),
       this.timeseries(accountId, range, filters),
     ]);
-    return { metrics: figures(current[0]), previous: figures(previous[0]), series };
+    return { metrics: figures(both), previous: figures(both, 'previous_'), series };
   }
 
   async timeseries(accountId: string, range: InsightsRange, filters: InsightsFilter[]) {
