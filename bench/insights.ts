@@ -6,8 +6,11 @@
  * 30-day range, a 4-step funnel and 30-day retention.
  *
  *   npm run bench:insights        (BENCH_EVENTS=10000000 BENCH_RUNS=20)
+ *
+ * BENCH_DATA_DIR keeps the loaded data there and, when it already holds a load, reuses it (to
+ * compare query changes without loading again).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SESSIONS_TABLE } from '../src/sessions/session-tables.js';
@@ -69,21 +72,31 @@ async function load(dataDir: string, accountId: string, now: number) {
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-insights-'));
+  const kept = process.env.BENCH_DATA_DIR;
+  const dataDir = kept ?? mkdtempSync(join(tmpdir(), 'bench-insights-'));
+  const marker = join(dataDir, 'bench-account.json');
   console.log(`bench/insights: ${EVENTS.toLocaleString('en')} events, ${RUNS} runs per endpoint, node ${process.version}\n`);
   const service = new EmbeddedService(dataDir, PORT);
   const api = service.api.bind(service);
-  await service.start();
-  const account = await api('POST', '/api/accounts', ROOT_KEY, { name: 'bench' });
-  const read = account.clients.read.clientSecret as string;
-  await service.stop();
-
-  const loaded = await load(dataDir, account.id, Date.now());
-  console.log(`load: ${loaded.seconds.toFixed(1)} s (the rollup and sessions views included)`);
-  for (const [table, rows, bytes] of loaded.sizes) {
-    console.log(`  ${table}: ${Number(rows).toLocaleString('en')} rows, ${(Number(bytes) / 1024 / 1024).toFixed(0)} MiB on disk`);
+  let account: { id: string; read: string };
+  if (kept && existsSync(marker)) {
+    account = JSON.parse(readFileSync(marker, 'utf8'));
+    console.log(`reusing the load in ${dataDir}\n`);
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    await service.start();
+    const created = await api('POST', '/api/accounts', ROOT_KEY, { name: 'bench' });
+    account = { id: created.id, read: created.clients.read.clientSecret };
+    await service.stop();
+    const loaded = await load(dataDir, account.id, Date.now());
+    console.log(`load: ${loaded.seconds.toFixed(1)} s (the rollup and sessions views included)`);
+    for (const [table, rows, bytes] of loaded.sizes) {
+      console.log(`  ${table}: ${Number(rows).toLocaleString('en')} rows, ${(Number(bytes) / 1024 / 1024).toFixed(0)} MiB on disk`);
+    }
+    console.log('');
+    writeFileSync(marker, JSON.stringify(account));
   }
-  console.log('');
+  const read = account.read;
 
   await service.start();
   const base = `/insights/${account.id}`;
@@ -116,7 +129,7 @@ async function main(): Promise<void> {
   const metrics = (await get(`metrics?${range}`)()) as { metrics: Record<string, number> };
   console.log(`\n30-day figures: ${JSON.stringify(metrics.metrics)}`);
   await service.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!kept) rmSync(dataDir, { recursive: true, force: true });
 }
 
 await main();

@@ -1,5 +1,17 @@
 import type { Migration } from '../infrastructure/clickhouse/migrator.js';
-import { SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
+import {
+  PAGE_KEY,
+  PAGE_ROLLUP_TABLE,
+  PAGE_TITLES_TABLE,
+  pageTitleStatements,
+  rebuildStatements,
+  SESSION_LATEST_TABLE,
+  SESSION_ROLLUP_TABLE,
+  sessionsViewSelect,
+  summaryTableStatements,
+  VISITOR_ROLLUP_TABLE,
+} from '../sessions/session-summaries.js';
+import { PAGE_VIEW_NAMES, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
 
 /** Events per account, minute, event name and type: counts and exact user and session sets. */
 export const ROLLUP_TABLE = 'events_by_minute';
@@ -113,6 +125,28 @@ export const EVENTS_MIGRATIONS: Migration[] = [
     // Sessions are materialized from here on; events stored before have no assigned sessions.
     statements: ({ retentionDays }) => sessionTableStatements(retentionDays),
   },
+  {
+    version: 5,
+    name: 'session summaries and the session, visitor and page rollups',
+    // The sessions view also counts page views per page from here on; sessions stored before
+    // get theirs from events (once: a session that has them is skipped on a re-run). Then
+    // every stored session is summarized into emptied rollups, and page titles are copied.
+    // Like version 2, exact when nothing else writes meanwhile, which holds at boot.
+    statements: ({ retentionDays }) => [
+      `ALTER TABLE ${SESSIONS_TABLE}
+        ADD COLUMN IF NOT EXISTS pages SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))`,
+      `ALTER TABLE ${SESSIONS_TABLE}_mv MODIFY QUERY ${sessionsViewSelect()}`,
+      `INSERT INTO ${SESSIONS_TABLE} (account_id, session_id, start, end, pages)
+       SELECT account_id, session_id, min(timestamp), max(timestamp), sumMap([${PAGE_KEY}], [toUInt64(1)])
+       FROM events
+       WHERE session_id != '' AND is_bot = 0 AND event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})
+         AND (account_id, session_id) NOT IN (SELECT account_id, session_id FROM ${SESSIONS_TABLE} WHERE notEmpty(pages.1))
+       GROUP BY account_id, session_id`,
+      ...summaryTableStatements(retentionDays),
+      ...rebuildStatements(),
+      ...pageTitleStatements(retentionDays),
+    ],
+  },
 ];
 
 /** Columns of web events: page, traffic source, place, and whether a bot sent it. */
@@ -140,5 +174,10 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
     events: `toDateTime(timestamp) + toIntervalDay(${retentionDays})`,
     [ROLLUP_TABLE]: `minute + toIntervalDay(${retentionDays})`,
     [SESSIONS_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
+    [SESSION_LATEST_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
+    [SESSION_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
+    [VISITOR_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
+    [PAGE_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
+    [PAGE_TITLES_TABLE]: `toDateTime(last_seen) + toIntervalDay(${retentionDays})`,
   };
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SessionAssigner } from '../sessions/session-assigner.js';
+import { SessionSummarizer } from '../sessions/session-summarizer.js';
 import { EventsController } from './events.controller.js';
 import { EventsRepository } from './events.repository.js';
 import { EventsSchemaService } from './events-schema.service.js';
@@ -9,7 +10,7 @@ import { LiveEventsPublisher } from './live-events.publisher.js';
 
 /** The ingest pipeline and the events schema: in every role. */
 @Module({
-  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher, SessionAssigner],
+  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher, SessionAssigner, SessionSummarizer],
   exports: [IngestService, IngestPipelineService],
 })
 export class EventsModule {}

@@ -17,24 +17,25 @@ export class EventsRepository {
    * Which of these rows' event ids the table already holds. Bounded by the rows' accounts and
    * receive times, so it reads a few granules (received_at minmax and event_id bloom indexes).
    */
-  async storedIds(rows: { account_id: string; event_id: string; received_at: string }[]): Promise<Set<string>> {
+  /** The rows already stored, as event id → session id. */
+  async storedIds(rows: { account_id: string; event_id: string; received_at: string }[]): Promise<Map<string, string>> {
     // Query parameters travel in the URL on a ClickHouse server: keep each query's list short.
     if (rows.length > STORED_IDS_CHUNK) {
-      const found = new Set<string>();
+      const found = new Map<string, string>();
       for (let i = 0; i < rows.length; i += STORED_IDS_CHUNK) {
-        for (const id of await this.storedIds(rows.slice(i, i + STORED_IDS_CHUNK))) found.add(id);
+        for (const [id, session] of await this.storedIds(rows.slice(i, i + STORED_IDS_CHUNK))) found.set(id, session);
       }
       return found;
     }
-    if (rows.length === 0) return new Set();
+    if (rows.length === 0) return new Map();
     let from = rows[0]!.received_at;
     let to = from;
     for (const r of rows) {
       if (r.received_at < from) from = r.received_at;
       if (r.received_at > to) to = r.received_at;
     }
-    const found = await this.store.query<{ id: string }>(
-      `SELECT toString(event_id) AS id FROM events
+    const found = await this.store.query<{ id: string; session: string }>(
+      `SELECT toString(event_id) AS id, session_id AS session FROM events
        WHERE account_id IN {accounts:Array(String)}
          AND received_at BETWEEN {from:DateTime64(3)} AND {to:DateTime64(3)}
          AND event_id IN {ids:Array(UUID)}`,
@@ -45,6 +46,6 @@ export class EventsRepository {
         ids: rows.map((r) => r.event_id),
       },
     );
-    return new Set(found.map((r) => r.id));
+    return new Map(found.map((r) => [r.id, r.session]));
   }
 }

@@ -11,6 +11,7 @@ import { INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/
 import { PUBSUB, type PubSub } from '../infrastructure/pubsub/pubsub.port.js';
 import { EVENT_SEARCH, type EventSearch } from '../infrastructure/search/event-search.port.js';
 import { SessionAssigner } from '../sessions/session-assigner.js';
+import { addSession, SessionSummarizer, sessionsOf, type TouchedSessions } from '../sessions/session-summarizer.js';
 import { EventsRepository } from './events.repository.js';
 
 export const EVENTS_STORED_CHANNEL = 'events.stored';
@@ -33,6 +34,7 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     @Inject(EVENT_SEARCH) private readonly search: EventSearch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessions: SessionAssigner,
+    private readonly summaries: SessionSummarizer,
   ) {}
 
   /** Lets the ingest service see rows recovered from the log at start (to seed its dedup window). */
@@ -73,11 +75,15 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async write(batch: IngestBatch): Promise<void> {
-    const unstored = batch.replay ? await this.withoutStored(batch.rows) : batch.rows;
+    const touched: TouchedSessions = new Map();
+    const unstored = batch.replay ? await this.withoutStored(batch.rows, touched) : batch.rows;
     // Session ids are deterministic (device and first event), so a retried batch gets the same.
     const { rows, commit } = await this.sessions.assign(unstored);
     if (rows.length > 0) await this.events.insert(rows, batch.id);
     await commit();
+    // The batch's sessions, including those of rows an earlier attempt stored, are summarized
+    // again; what an earlier attempt summarized already is skipped by its token.
+    await this.summaries.summarize(sessionsOf(rows, touched), batch.id);
     // Indexed after the store took them; if indexing fails the batch is retried whole, which the
     // store's dedup token and the index's event-id documents both make harmless. A replay indexes
     // every row again, since an earlier attempt may have stored a row but not indexed it.
@@ -86,12 +92,19 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     await this.pubsub.publish(EVENTS_STORED_CHANNEL, { batch: batch.id, count: batch.count });
   }
 
-  /** A replayed batch may be partly stored already: keep only the rows the store lacks. */
-  private async withoutStored(rows: Buffer): Promise<Buffer> {
+  /**
+   * A replayed batch may be partly stored already: keep only the rows the store lacks (the
+   * sessions of those it has go to `touched`).
+   */
+  private async withoutStored(rows: Buffer, touched: TouchedSessions): Promise<Buffer> {
     const lines = rows.toString('utf8').split('\n').filter((l) => l.length > 0);
     const parsed = lines.map((l) => JSON.parse(l) as { account_id: string; event_id: string; received_at: string });
     const stored = await this.events.storedIds(parsed);
     if (stored.size > 0) this.logger.log({ skipped: stored.size }, 'skipped events already stored (redelivery)');
+    for (const r of parsed) {
+      const session = stored.get(r.event_id);
+      if (session !== undefined) addSession(touched, r.account_id, session);
+    }
     const keep = lines.filter((_, i) => !stored.has(parsed[i]!.event_id));
     return Buffer.from(keep.length > 0 ? `${keep.join('\n')}\n` : '');
   }

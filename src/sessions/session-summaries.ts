@@ -1,0 +1,242 @@
+import { FIRST_EVENT_FIELDS, PAGE_VIEW_NAMES, SESSIONS_TABLE } from './session-tables.js';
+
+/**
+ * Session summaries and the rollups that make insights fast.
+ *
+ * `sessions` holds partial states (one row per session and insert), which a query must merge
+ * per session: seconds over millions of sessions. So whenever a batch touches sessions, the
+ * writer merges just those into their current summary and appends to `session_deltas` the
+ * summary each had before (in `session_latest`) with sign -1 and the new one with sign +1, then
+ * stores the new one in `session_latest` (a ReplacingMergeTree by version). Views add the
+ * deltas up:
+ *
+ * - `session_rollup`: per 15 minutes of session start, per dimension value of the session's
+ *   first event (and its exit page), sessions, bounces, duration and page views;
+ * - `visitor_rollup`: per 15 minutes, the sessions of each visitor;
+ * - `page_rollup`: per 15 minutes, per page, the sessions that viewed it and their figures.
+ *
+ * A session that changes (a later event, a late event before its start) is taken out where it
+ * was counted and counted anew, so the sums are exact at every moment, open sessions included.
+ * 15 minutes divide every time zone's offset, so local days and hours are whole buckets.
+ */
+export const SESSION_DELTAS_TABLE = 'session_deltas';
+export const SESSION_LATEST_TABLE = 'session_latest';
+export const SESSION_ROLLUP_TABLE = 'session_rollup';
+export const VISITOR_ROLLUP_TABLE = 'visitor_rollup';
+export const PAGE_ROLLUP_TABLE = 'page_rollup';
+export const PAGE_TITLES_TABLE = 'page_titles';
+
+/** The rollups' bucket, in ms. */
+export const BUCKET_MS = 15 * 60_000;
+
+/** A page's key in the summaries: origin, NUL, path (an origin never holds a NUL). */
+export const PAGE_KEY = `concat(origin, char(0), path)`;
+
+/** The rollup's dimensions: a first-event field, or the exit page. */
+export const ROLLUP_DIMENSIONS = [...FIRST_EVENT_FIELDS, 'exit'] as const;
+
+/**
+ * The value stored for a dimension; referrer names carry their type after a NUL, so a breakdown
+ * by name can show it (as OpenPanel's referrers do).
+ */
+function dimensionValue(d: (typeof ROLLUP_DIMENSIONS)[number]): string {
+  if (d === 'exit') return 'exit_path';
+  if (d === 'referrer_name') return `concat(first_referrer_name, char(0), first_referrer_type)`;
+  return `first_${d}`;
+}
+
+const TIME = "DateTime64(3, 'UTC')";
+const pageView = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
+
+/** Columns of a summary (session_deltas has `sign` too). */
+const SUMMARY_COLUMNS = `account_id LowCardinality(String),
+      session_id String,
+      version DateTime64(6, 'UTC'),
+      visitor String,
+      start ${TIME},
+      end ${TIME},
+      events UInt64,
+      page_views UInt64,
+      ${FIRST_EVENT_FIELDS.map((f) => `first_${f} String,`).join('\n      ')}
+      exit_path String,
+      pages Map(String, UInt64)`;
+
+const SUMMARY_NAMES = [
+  'account_id',
+  'session_id',
+  'version',
+  'visitor',
+  'start',
+  'end',
+  'events',
+  'page_views',
+  ...FIRST_EVENT_FIELDS.map((f) => `first_${f}`),
+  'exit_path',
+  'pages',
+].join(', ');
+
+// Qualified: the views' sums reuse the column names as aliases.
+const column = (c: string) => `${SESSION_DELTAS_TABLE}.${c}`;
+/** A session bounced: one page view and no other event. */
+const BOUNCED = `toInt64(${column('events')} = 1 AND ${column('page_views')} = 1)`;
+const DURATION = `dateDiff('millisecond', ${column('start')}, ${column('end')})`;
+const VIEWS = `toInt64(${column('page_views')})`;
+const BUCKET = `toStartOfFifteenMinutes(start)`;
+
+/** Tables and views; `retentionDays` keeps them as long as events. */
+export function summaryTableStatements(retentionDays: number): string[] {
+  const sums = `sessions Int64, bounces Int64, duration_ms Int64, page_views Int64`;
+  const ttl = `TTL bucket + INTERVAL ${retentionDays} DAY`;
+  return [
+    // The deltas are a log the views read at insert; a day of them is kept for inspection.
+    `CREATE TABLE IF NOT EXISTS ${SESSION_DELTAS_TABLE} (
+      ${SUMMARY_COLUMNS},
+      sign Int8
+    )
+    ENGINE = MergeTree
+    ORDER BY (account_id, session_id)
+    TTL toDateTime(version) + INTERVAL 1 DAY
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS ${SESSION_LATEST_TABLE} (
+      ${SUMMARY_COLUMNS}
+    )
+    ENGINE = ReplacingMergeTree(version)
+    ORDER BY (account_id, session_id)
+    TTL toDateTime(end) + INTERVAL ${retentionDays} DAY
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS ${SESSION_ROLLUP_TABLE} (
+      account_id LowCardinality(String),
+      dimension LowCardinality(String),
+      bucket DateTime('UTC'),
+      value String,
+      ${sums}
+    )
+    ENGINE = SummingMergeTree
+    ORDER BY (account_id, dimension, bucket, value)
+    ${ttl}
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS ${VISITOR_ROLLUP_TABLE} (
+      account_id LowCardinality(String),
+      bucket DateTime('UTC'),
+      visitor String,
+      sessions Int64
+    )
+    ENGINE = SummingMergeTree
+    ORDER BY (account_id, bucket, visitor)
+    ${ttl}
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS ${PAGE_ROLLUP_TABLE} (
+      account_id LowCardinality(String),
+      bucket DateTime('UTC'),
+      page String,
+      views Int64,
+      ${sums}
+    )
+    ENGINE = SummingMergeTree
+    ORDER BY (account_id, bucket, page)
+    ${ttl}
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    // The empty dimension is the total. Within a block a -1 and +1 of the same key cancel out.
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${SESSION_ROLLUP_TABLE}_mv TO ${SESSION_ROLLUP_TABLE} AS
+    SELECT account_id, d.1 AS dimension, ${BUCKET} AS bucket, d.2 AS value,
+      sum(sign) AS sessions, sum(sign * ${BOUNCED}) AS bounces, sum(sign * ${DURATION}) AS duration_ms,
+      sum(sign * ${VIEWS}) AS page_views
+    FROM ${SESSION_DELTAS_TABLE}
+    ARRAY JOIN [('', ''), ${ROLLUP_DIMENSIONS.map((d) => `('${d}', ${dimensionValue(d)})`).join(', ')}] AS d
+    GROUP BY account_id, dimension, bucket, value`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${VISITOR_ROLLUP_TABLE}_mv TO ${VISITOR_ROLLUP_TABLE} AS
+    SELECT account_id, ${BUCKET} AS bucket, visitor, sum(sign) AS sessions
+    FROM ${SESSION_DELTAS_TABLE}
+    GROUP BY account_id, bucket, visitor`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${PAGE_ROLLUP_TABLE}_mv TO ${PAGE_ROLLUP_TABLE} AS
+    SELECT account_id, ${BUCKET} AS bucket, p.1 AS page, sum(sign * toInt64(p.2)) AS views,
+      sum(sign) AS sessions, sum(sign * ${BOUNCED}) AS bounces, sum(sign * ${DURATION}) AS duration_ms,
+      sum(sign * ${VIEWS}) AS page_views
+    FROM ${SESSION_DELTAS_TABLE}
+    ARRAY JOIN CAST(pages, 'Array(Tuple(String, UInt64))') AS p
+    GROUP BY account_id, bucket, page`,
+  ];
+}
+
+/** Page titles (the last one seen), for the pages insight. */
+export function pageTitleStatements(retentionDays: number): string[] {
+  const select = `SELECT account_id, origin, path, anyLast(title) AS title, max(timestamp) AS last_seen
+    FROM events WHERE ${pageView} AND is_bot = 0 AND events.title != '' GROUP BY account_id, origin, path`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${PAGE_TITLES_TABLE} (
+      account_id LowCardinality(String),
+      origin LowCardinality(String),
+      path String,
+      title SimpleAggregateFunction(anyLast, String),
+      last_seen SimpleAggregateFunction(max, ${TIME})
+    )
+    ENGINE = AggregatingMergeTree
+    ORDER BY (account_id, origin, path)
+    TTL toDateTime(last_seen) + INTERVAL ${retentionDays} DAY`,
+    `DROP VIEW IF EXISTS ${PAGE_TITLES_TABLE}_mv`,
+    `TRUNCATE TABLE ${PAGE_TITLES_TABLE}`,
+    `INSERT INTO ${PAGE_TITLES_TABLE} ${select}`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${PAGE_TITLES_TABLE}_mv TO ${PAGE_TITLES_TABLE} AS ${select}`,
+  ];
+}
+
+/** The sessions view with each session's page views per page, for the page rollup. */
+export function sessionsViewSelect(): string {
+  return `SELECT account_id, session_id, max(anonymous_id) AS device_id, max(user_id) AS user_id,
+      min(timestamp) AS start, max(timestamp) AS end, count() AS events,
+      countIf(${pageView}) AS page_views,
+      ${FIRST_EVENT_FIELDS.map((f) => `argMinState(${f}, timestamp) AS first_${f},`).join('\n      ')}
+      argMaxStateIf(path, timestamp, path != '') AS exit_path,
+      sumMapIf([${PAGE_KEY}], [toUInt64(1)], ${pageView}) AS pages
+    FROM events
+    WHERE session_id != '' AND is_bot = 0
+    GROUP BY account_id, session_id`;
+}
+
+/**
+ * The current summary of the sessions `where` selects (on `sessions`), merged from their
+ * partial rows, as session_deltas rows with `sign`.
+ */
+function freshSummaries(where: string): string {
+  return `SELECT account_id, session_id, now64(6) AS version,
+      if(max(device_id) != '', max(device_id), max(user_id)) AS visitor,
+      min(start) AS start, max(end) AS end, sum(events) AS events, sum(page_views) AS page_views,
+      ${FIRST_EVENT_FIELDS.map((f) => `argMinMerge(first_${f}) AS first_${f},`).join('\n      ')}
+      argMaxMerge(exit_path) AS exit_path,
+      CAST(sumMap(pages), 'Map(String, UInt64)') AS pages,
+      toInt8(1) AS sign
+    FROM ${SESSIONS_TABLE}
+    WHERE ${where}
+    GROUP BY account_id, session_id`;
+}
+
+/**
+ * The deltas of the sessions `where` selects: each one's latest summary taken out (sign -1), its
+ * fresh one put in (+1). Sessions that did not change cancel out in the rollups.
+ */
+function deltasSelect(where: string): string {
+  return `SELECT ${SUMMARY_NAMES}, sign FROM (${freshSummaries(where)})
+    UNION ALL
+    SELECT ${SUMMARY_NAMES.replace('version', 'now64(6) AS version')}, toInt8(-1) AS sign
+    FROM ${SESSION_LATEST_TABLE} FINAL
+    WHERE ${where}`;
+}
+
+/** The deltas of the given sessions of one account (bound as {account} and {ids}). */
+export function summarizeQuery(): string {
+  return deltasSelect(`account_id = {account:String} AND session_id IN {ids:Array(String)}`);
+}
+
+/**
+ * Summaries of every stored session, for a migration or after a bulk load that bypassed the
+ * writer: the rollups are emptied and filled again from `sessions`.
+ */
+export function rebuildStatements(): string[] {
+  return [
+    ...[SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_ROLLUP_TABLE, PAGE_ROLLUP_TABLE].map(
+      (t) => `TRUNCATE TABLE ${t}`,
+    ),
+    `INSERT INTO ${SESSION_DELTAS_TABLE} (${SUMMARY_NAMES}, sign) SELECT ${SUMMARY_NAMES}, sign FROM (${freshSummaries('1')})`,
+    `INSERT INTO ${SESSION_LATEST_TABLE} (${SUMMARY_NAMES}) SELECT ${SUMMARY_NAMES} FROM (${freshSummaries('1')})`,
+  ];
+}

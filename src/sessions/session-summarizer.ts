@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE, summarizeQuery } from './session-summaries.js';
+
+/** Session ids per account. */
+export type TouchedSessions = Map<string, Set<string>>;
+
+const ACCOUNT = /"account_id":("(?:[^"\\]|\\.)*")/;
+const SESSION = /"session_id":("(?:[^"\\]|\\.)*")/;
+
+/** The sessions the JSONEachRow rows belong to, added to `into`. */
+export function sessionsOf(rows: Buffer | string, into: TouchedSessions = new Map()): TouchedSessions {
+  for (const line of rows.toString('utf8').split('\n')) {
+    const session = SESSION.exec(line);
+    if (!session || session[1] === '""') continue;
+    const account = ACCOUNT.exec(line);
+    if (!account) continue;
+    addSession(into, JSON.parse(account[1]!) as string, JSON.parse(session[1]!) as string);
+  }
+  return into;
+}
+
+export function addSession(into: TouchedSessions, account: string, session: string): void {
+  if (!session) return;
+  const ids = into.get(account) ?? new Set<string>();
+  ids.add(session);
+  into.set(account, ids);
+}
+
+/** Ids per statement: query parameters travel in the URL on a ClickHouse server. */
+const CHUNK = 500;
+
+/**
+ * Brings the summaries and rollups of sessions up to date after their events are stored (see
+ * session-summaries.ts), in two inserts, each with a deduplication token derived from the batch:
+ * the deltas (which the rollup views add up), then the new summaries into `session_latest`.
+ *
+ * A retried batch therefore counts no change twice. Until the second insert, the deltas are
+ * computed from the same previous summaries, so they are the same: an insert (or a view's part
+ * of it) that went through is dropped by its token, and one that did not goes through now. After
+ * it, the deltas of unchanged sessions cancel out. An INSERT … SELECT is not used because
+ * ClickHouse deduplicates those by their data, not the token.
+ */
+@Injectable()
+export class SessionSummarizer {
+  constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
+
+  async summarize(touched: TouchedSessions, token: string): Promise<void> {
+    let part = 0;
+    for (const account of [...touched.keys()].sort()) {
+      const ids = [...touched.get(account)!].sort();
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const deltas = await this.store.query<{ sign: number }>(summarizeQuery(), { account, ids: ids.slice(i, i + CHUNK) });
+        const chunkToken = `${token}:sessions:${part++}`;
+        await this.applyDeltas(deltas, chunkToken);
+        await this.recordLatest(
+          deltas.filter((d) => d.sign === 1).map(({ sign: _, ...summary }) => summary),
+          chunkToken,
+        );
+      }
+    }
+  }
+
+  protected applyDeltas(deltas: object[], token: string): Promise<void> {
+    return this.store.insertJsonEachRow(SESSION_DELTAS_TABLE, jsonLines(deltas), { dedupToken: token });
+  }
+
+  protected recordLatest(summaries: object[], token: string): Promise<void> {
+    return this.store.insertJsonEachRow(SESSION_LATEST_TABLE, jsonLines(summaries), { dedupToken: token });
+  }
+}
+
+const jsonLines = (rows: object[]) => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));

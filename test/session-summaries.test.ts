@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EVENTS_MIGRATIONS } from '../src/events/events.migrations.js';
+import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
+import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
+import { SessionSummarizer, sessionsOf } from '../src/sessions/session-summarizer.js';
+
+const T0 = Date.UTC(2026, 10, 10, 9, 0);
+const MIN = 60_000;
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+let seq = 0;
+
+/** One web event row of session `s` (device `d`) at `at`. */
+function event(s: string, d: string, at: number, name = 'screen_view', extra: Record<string, unknown> = {}) {
+  seq++;
+  return {
+    account_id: 'acc',
+    event_id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    event_type: 'track',
+    event_name: name,
+    timestamp: time(at),
+    received_at: time(at),
+    session_id: s,
+    anonymous_id: d,
+    user_id: '',
+    properties: '{}',
+    origin: 'https://shop.test',
+    path: `/p${seq % 3}`,
+    title: `Page ${seq % 3}`,
+    referrer_name: seq % 2 ? 'Google' : '',
+    referrer_type: seq % 2 ? 'search' : 'direct',
+    country: ['DE', 'US', 'FR'][seq % 3],
+    ...extra,
+  };
+}
+const lines = (rows: object[]) => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+
+/** A day of sessions: 40 devices, each with 1 to 3 sessions of 1 to 5 events. */
+function day(offset: number) {
+  const rows: object[] = [];
+  for (let d = 0; d < 40; d++) {
+    for (let k = 0; k < 1 + (d % 3); k++) {
+      const start = T0 + offset + d * 7 * MIN + k * 200 * MIN;
+      for (let e = 0; e < 1 + ((d + k) % 5); e++) rows.push(event(`s${offset}-${d}-${k}`, `dev${d}`, start + e * 3 * MIN, e === 2 ? 'click' : 'screen_view'));
+    }
+  }
+  return rows;
+}
+
+describe('session summaries and rollups', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'session-summaries-'));
+  let store: ChdbEventsStore;
+  let summarizer: SessionSummarizer;
+
+  before(async () => {
+    store = await ChdbEventsStore.open(dir, 2, 10_000);
+    summarizer = new SessionSummarizer(store);
+  });
+  after(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Each session merged from its partial rows, as the raw truth. */
+  const merged = `SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS n, sum(page_views) AS views,
+      if(max(device_id) != '', max(device_id), max(user_id)) AS visitor, argMinMerge(first_path) AS entry,
+      argMaxMerge(exit_path) AS exit, argMinMerge(first_country) AS country,
+      concat(argMinMerge(first_referrer_name), char(0), argMinMerge(first_referrer_type)) AS referrer,
+      CAST(sumMap(pages), 'Map(String, UInt64)') AS pages
+    FROM sessions WHERE account_id = 'acc' GROUP BY session_id`;
+
+  /** The rollups against figures computed from the merged sessions; returns the session count. */
+  async function compare(): Promise<number> {
+    const figures = `sum(sessions) AS ns, sum(bounces) AS nb, sum(duration_ms) AS nd, sum(page_views) AS nv`;
+    const raw = (key: string) => `SELECT ${key} AS value, toString(toStartOfFifteenMinutes(s_start)) AS b, count() AS ns,
+        countIf(n = 1 AND views = 1) AS nb, sum(dateDiff('millisecond', s_start, s_end)) AS nd, sum(views) AS nv
+      FROM (${merged}) GROUP BY value, b ORDER BY value, b`;
+    for (const [dimension, key] of [['', "''"], ['path', 'entry'], ['exit', 'exit'], ['country', 'country'], ['referrer_name', 'referrer']]) {
+      const rolled = await store.query(
+        `SELECT value, toString(bucket) AS b, ${figures} FROM session_rollup WHERE account_id = 'acc' AND dimension = {d:String}
+         GROUP BY value, b HAVING ns != 0 ORDER BY value, b`,
+        { d: dimension! },
+      );
+      assert.deepEqual(rolled, await store.query(raw(key!)), `dimension "${dimension}"`);
+    }
+    const visitors = await store.query(
+      `SELECT toString(bucket) AS b, visitor FROM visitor_rollup WHERE account_id = 'acc' GROUP BY b, visitor HAVING sum(sessions) > 0 ORDER BY b, visitor`,
+    );
+    assert.deepEqual(visitors, await store.query(`SELECT DISTINCT toString(toStartOfFifteenMinutes(s_start)) AS b, visitor FROM (${merged}) ORDER BY b, visitor`));
+    const pages = await store.query(
+      `SELECT page, toString(bucket) AS b, sum(views) AS npv, ${figures} FROM page_rollup WHERE account_id = 'acc'
+       GROUP BY page, b HAVING ns != 0 ORDER BY page, b`,
+    );
+    const rawPages = await store.query(
+      `SELECT p.1 AS page, toString(toStartOfFifteenMinutes(s_start)) AS b, sum(p.2) AS npv, count() AS ns,
+         countIf(n = 1 AND views = 1) AS nb, sum(dateDiff('millisecond', s_start, s_end)) AS nd, sum(views) AS nv
+       FROM (${merged}) ARRAY JOIN CAST(pages, 'Array(Tuple(String, UInt64))') AS p GROUP BY page, b ORDER BY page, b`,
+    );
+    assert.deepEqual(pages, rawPages);
+    assert.ok(rawPages.length > 3);
+    const [{ n }] = await store.query<{ n: number }>(`SELECT count() AS n FROM (${merged})`);
+    return Number(n);
+  }
+
+  it('summarizes sessions stored before the migration, then keeps the rollups exact as sessions change', async () => {
+    await migrate(store, EVENTS_MIGRATIONS.slice(0, 4), { retentionDays: 4000 });
+    await store.insertJsonEachRow('events', lines(day(0)));
+    await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 4000 });
+    const before = await compare();
+    assert.ok(before > 60);
+
+    // New sessions, and events that extend stored ones: later ones, and a late one that moves a
+    // session's start (and first page, and its bucket) earlier.
+    const more = [
+      ...day(86_400_000),
+      event('s0-1-0', 'dev1', T0 + 7 * MIN + 20 * MIN, 'screen_view', { path: '/late-exit' }),
+      event('s0-2-0', 'dev2', T0 + 14 * MIN - 40 * MIN, 'screen_view', { path: '/late-entry', country: 'JP' }),
+      event('s0-0-0', 'dev0', T0 + 5 * MIN, 'purchase'),
+    ];
+    await store.insertJsonEachRow('events', lines(more), { dedupToken: 'b1' });
+    await summarizer.summarize(sessionsOf(lines(more)), 'b1');
+    assert.equal(await compare(), before + (await store.query<{ n: number }>(`SELECT uniqExact(session_id) AS n FROM events WHERE timestamp >= '2026-11-11'`).then((r) => Number(r[0]!.n))));
+    const after = await compare();
+
+    // A retried batch changes nothing (its token), nor does summarizing unchanged sessions anew.
+    await summarizer.summarize(sessionsOf(lines(more)), 'b1');
+    assert.equal(await compare(), after);
+    await summarizer.summarize(sessionsOf(lines(more)), 'b2');
+    assert.equal(await compare(), after);
+
+    // A crash between the deltas and the new summaries: the retry's deltas, the same, are dropped
+    // by the token (or the rollups would count the change twice), and the summaries catch up.
+    class CrashingSummarizer extends SessionSummarizer {
+      protected override recordLatest(): Promise<void> {
+        return Promise.reject(new Error('crash'));
+      }
+    }
+    const extra = [event('s0-3-0', 'dev3', T0 + 21 * MIN + 4 * MIN, 'screen_view', { path: '/extra' }), ...day(2 * 86_400_000)];
+    await store.insertJsonEachRow('events', lines(extra), { dedupToken: 'b3' });
+    await assert.rejects(new CrashingSummarizer(store).summarize(sessionsOf(lines(extra)), 'b3'), /crash/);
+    await summarizer.summarize(sessionsOf(lines(extra)), 'b3');
+    const final = await compare();
+    assert.ok(final > after);
+
+    // The migration can run again after a crash before its tracking row.
+    for (const statement of EVENTS_MIGRATIONS[4]!.statements({ retentionDays: 4000 })) await store.command(statement);
+    assert.equal(await compare(), final);
+  });
+});
