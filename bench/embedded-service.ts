@@ -25,7 +25,8 @@ export class EmbeddedService {
       env: { ...process.env, DATA_DIR: this.dataDir, LOG_LEVEL: 'warn', ROOT_API_KEY: ROOT_KEY, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    for (let i = 0; i < 600; i++) {
+    // Migrations over a large load (a new rollup built from 10M events) take minutes.
+    for (let i = 0; i < 18_000; i++) {
       try {
         if ((await fetch(`${this.base}/ready`)).ok) return;
       } catch {

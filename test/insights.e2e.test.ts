@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
+import { type InsightsRange, resolveRange } from '../src/insights/insights-range.js';
+import { InsightsService } from '../src/insights/insights.service.js';
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
 
 const MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
@@ -136,6 +138,36 @@ describe('insights (Event Lens / OpenPanel)', () => {
     assert.deepEqual(await rows('countries'), [['GB', 2], ['', 1], ['US', 1]]);
     // The database places B's address in the US but in no city; D's is private.
     assert.deepEqual(await rows('cities'), [['', 2], ['Newmarket', 2]]);
+  });
+
+  it('answers the same from the rollups as from the sessions, for whole and cut 15-minute buckets', async () => {
+    const insights = t.app.get(InsightsService);
+    const id = web.accountId;
+    const ranges: InsightsRange[] = [
+      resolveRange({ startDate: '2026-11-20', endDate: '2026-11-20', interval: 'hour' }),
+      resolveRange({ startDate: '2026-11-20', endDate: '2026-11-20', timezone: 'Asia/Kathmandu' }),
+      resolveRange({ startDate: '2026-11-19', endDate: '2026-11-21', interval: 'day', timezone: 'America/New_York' }),
+      // Bounds inside buckets: 10:02 cuts A1's bucket, 12:07 D's.
+      resolveRange({ startDate: '2026-11-20T10:02:00Z', endDate: '2026-11-20T12:07:00Z', interval: 'hour' }),
+      resolveRange({ startDate: '2026-11-20T09:59:59.999Z', endDate: '2026-11-20T10:30:00.001Z', interval: 'minute' }),
+      resolveRange({ startDate: '2026-11-20T10:00:00.001Z', endDate: '2026-11-20T10:29:59.999Z', interval: 'minute' }),
+    ];
+    const raw = { rollups: false };
+    for (const r of ranges) {
+      const label = `${new Date(r.from).toISOString()} – ${new Date(r.to).toISOString()} ${r.timezone}`;
+      const fast = await insights.metrics(id, r, []);
+      assert.deepEqual(fast, await insights.metrics(id, r, [], raw), label);
+      assert.deepEqual(await insights.pages(id, r, [], 10), await insights.pages(id, r, [], 10, raw), label);
+      assert.deepEqual(await insights.referrers(id, r, [], 10), await insights.referrers(id, r, [], 10, raw), label);
+      for (const d of ['path', 'exit', 'referrer_type', 'utm_source', 'device', 'browser', 'country', 'city']) {
+        assert.deepEqual(await insights.breakdown(id, r, [], d, 10), await insights.breakdown(id, r, [], d, 10, raw), `${d} ${label}`);
+      }
+    }
+    // The cut ranges count to the millisecond: from 10:02, B1, A2 and D; A1 (10:00) and B1 (10:30)
+    // are in the range around them and out of the one just inside them.
+    assert.equal((await insights.metrics(id, ranges[3]!, [])).metrics.total_sessions, 3);
+    assert.equal((await insights.metrics(id, ranges[4]!, [])).metrics.total_sessions, 2);
+    assert.equal((await insights.metrics(id, ranges[5]!, [])).metrics.total_sessions, 0);
   });
 
   it('counts visitors seen in the last five minutes', async () => {

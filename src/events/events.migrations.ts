@@ -9,6 +9,7 @@ import {
   SESSION_ROLLUP_TABLE,
   sessionsViewSelect,
   summaryTableStatements,
+  UNBOUNDED,
   VISITOR_ROLLUP_TABLE,
 } from '../sessions/session-summaries.js';
 import { PAGE_VIEW_NAMES, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
@@ -141,7 +142,8 @@ export const EVENTS_MIGRATIONS: Migration[] = [
        FROM events
        WHERE session_id != '' AND is_bot = 0 AND event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})
          AND (account_id, session_id) NOT IN (SELECT account_id, session_id FROM ${SESSIONS_TABLE} WHERE notEmpty(pages.1))
-       GROUP BY account_id, session_id`,
+       GROUP BY account_id, session_id
+       ${UNBOUNDED}`,
       ...summaryTableStatements(retentionDays),
       ...rebuildStatements(),
       ...pageTitleStatements(retentionDays),

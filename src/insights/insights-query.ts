@@ -1,6 +1,6 @@
 import { bucket, STEP } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
-import { PAGE_VIEW_NAMES, SESSIONS_TABLE } from '../sessions/session-tables.js';
+import { PAGE_TITLES_TABLE, SESSION_LATEST_TABLE } from '../sessions/session-summaries.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
 import type { InsightsRange } from './insights-range.js';
 
@@ -37,10 +37,11 @@ const sessionDimension = (name: string) => `f_${DIMENSIONS[name]}`;
 export const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
 
 /**
- * Every session of the account that started in [from, to), merged from its partial rows, with
- * the filters applied to its first event: s_start, s_end, s_events, s_views, s_visitor, and the
- * first event's fields the query needs (`dimensions` and the filters') as f_<column>, the exit
- * page as x_path.
+ * Every session of the account that started in [from, to), as its latest summary (see
+ * session-summaries.ts), kept by the filters on its first event: s_start, s_end, s_events,
+ * s_views, s_visitor, and what the query needs of `dimensions` and the filters' as f_<column>,
+ * the exit page as x_path, the page views per page (`pages`) as x_pages. FINAL keeps each
+ * session's newest version; its WHERE applies after that (it is not moved to PREWHERE).
  */
 function sessionsIn(
   bag: ParamBag,
@@ -50,16 +51,19 @@ function sessionsIn(
   filters: InsightsFilter[],
   dimensions: string[] = [],
 ): string {
-  const having = filters.map((f) => ` AND ${filterSql(f, sessionDimension(f.name), bag)}`).join('');
-  const merged = [...new Set([...dimensions, ...filters.map((f) => f.name)])].map((d) =>
-    d === 'exit' ? `argMaxMerge(exit_path) AS x_path` : `argMinMerge(first_${DIMENSIONS[d]}) AS ${sessionDimension(d)}`,
+  const where = filters.map((f) => ` AND ${filterSql(f, `first_${DIMENSIONS[f.name]}`, bag)}`).join('');
+  const columns = [...new Set(dimensions)].map((d) =>
+    d === 'exit'
+      ? `exit_path AS x_path`
+      : d === 'pages'
+        ? `CAST(pages, 'Array(Tuple(String, UInt64))') AS x_pages`
+        : `first_${DIMENSIONS[d]} AS ${sessionDimension(d)}`,
   );
-  return `SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS s_events, sum(page_views) AS s_views,
-    if(max(device_id) != '', max(device_id), max(user_id)) AS s_visitor${merged.map((m) => `, ${m}`).join('')}
-  FROM ${SESSIONS_TABLE}
-  WHERE account_id = ${bag.bind(accountId, 'String')}
-  GROUP BY session_id
-  HAVING s_start >= ${ms(bag, from)} AND s_start < ${ms(bag, to)}${having}`;
+  return `SELECT session_id, start AS s_start, end AS s_end, events AS s_events, page_views AS s_views, visitor AS s_visitor${columns
+    .map((c) => `, ${c}`)
+    .join('')}
+  FROM ${SESSION_LATEST_TABLE} FINAL
+  WHERE account_id = ${bag.bind(accountId, 'String')} AND start >= ${ms(bag, from)} AND start < ${ms(bag, to)}${where}`;
 }
 
 /** The session-based figures of the sessions `c` keeps, OpenPanel's names after `prefix`; 0 over none. */
@@ -129,36 +133,35 @@ LIMIT ${bag.bind(limit, 'UInt32')}`,
 }
 
 /**
- * Top pages by sessions that viewed them: page views in the range, with the bounce rate and
- * average duration of those sessions.
+ * Top pages by the sessions (started in the range, kept by the filters) that viewed them: their
+ * page views there, bounce rate and average duration.
  */
 export function pagesQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number): BuiltQuery {
   const bag = new ParamBag();
-  const account = bag.bind(accountId, 'String');
-  const where = filters.map((f) => ` AND ${filterSql(f, DIMENSIONS[f.name]!, bag)}`).join('');
-  const views = `SELECT origin, path, session_id, any(title) AS title, count() AS views
-    FROM events
-    PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
-      AND event_name IN ${bag.bind(PAGE_VIEW_NAMES, 'Array(String)')} AND is_bot = 0
-    WHERE session_id != ''${where}
-    GROUP BY origin, path, session_id`;
   return {
-    sql: `WITH views AS (${views})
-SELECT any(v.title) AS title, v.origin AS origin, v.path AS path, count() AS sessions, sum(v.views) AS screen_views,
-  round(100 * countIf(s.s_views = 1 AND s.s_events = 1) / count(), 2) AS bounce_rate,
-  round(avg(dateDiff('millisecond', s.s_start, s.s_end)) / 1000, 2) AS avg_duration
-FROM views AS v
-INNER JOIN (
-  SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS s_events, sum(page_views) AS s_views
-  FROM ${SESSIONS_TABLE}
-  WHERE account_id = ${account} AND session_id IN (SELECT session_id FROM views)
-  GROUP BY session_id
-) AS s ON v.session_id = s.session_id
-GROUP BY origin, path
-ORDER BY sessions DESC, path
-LIMIT ${bag.bind(limit, 'UInt32')}`,
+    sql: `WITH top AS (
+  SELECT splitByChar(char(0), pv.1)[1] AS origin, splitByChar(char(0), pv.1)[2] AS path, count() AS sessions,
+    sum(pv.2) AS screen_views, round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
+    round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_duration
+  FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, ['pages'])})
+  ARRAY JOIN x_pages AS pv
+  GROUP BY origin, path
+  ORDER BY sessions DESC, path
+  LIMIT ${bag.bind(limit, 'UInt32')}
+)
+SELECT t.title AS title, top.origin AS origin, top.path AS path, sessions, screen_views, bounce_rate, avg_duration
+FROM top
+LEFT JOIN (${pageTitles(bag, accountId)}) AS t ON t.origin = top.origin AND t.path = top.path
+ORDER BY sessions DESC, path`,
     params: bag.params,
   };
+}
+
+/** The titles of the pages in `top` (origin, path). */
+export function pageTitles(bag: ParamBag, accountId: string): string {
+  return `SELECT origin, path, anyLast(title) AS title FROM ${PAGE_TITLES_TABLE}
+  WHERE account_id = ${bag.bind(accountId, 'String')} AND (origin, path) IN (SELECT origin, path FROM top)
+  GROUP BY origin, path`;
 }
 
 /** Unique visitors with an event in the last `minutes` minutes. */

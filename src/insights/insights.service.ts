@@ -10,6 +10,7 @@ import {
   timeseriesQuery,
 } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
+import { rollupBreakdownQuery, rollupMetricsQuery, rollupPagesQuery, rollupTimeseriesQuery } from './rollup-query.js';
 import { type CountBy, type FunnelStep, funnelQuery, retentionQuery } from './funnel-retention.query.js';
 
 export interface SessionFigures {
@@ -30,8 +31,19 @@ const FIGURES: (keyof SessionFigures)[] = [
   'views_per_session',
 ];
 
+const useRollups = (filters: InsightsFilter[], options: AnswerOptions) => filters.length === 0 && options.rollups !== false;
+
 function figures(row: Record<string, unknown> | undefined, prefix = ''): SessionFigures {
   return Object.fromEntries(FIGURES.map((k) => [k, Number(row?.[`${prefix}${k}`] ?? 0)])) as unknown as SessionFigures;
+}
+
+/**
+ * How a question is answered: from the session rollups (the default when there are no filters,
+ * see rollup-query.ts) or by merging the sessions themselves (filters select sessions by any
+ * first-event field, which no rollup covers). Tests compare the two.
+ */
+export interface AnswerOptions {
+  rollups?: boolean;
 }
 
 /** Web analytics over sessions and page views, answered with OpenPanel's field names. */
@@ -40,17 +52,23 @@ export class InsightsService {
   constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
 
   /** The range's figures, the same for the period just before it, and a series per interval. */
-  async metrics(accountId: string, range: InsightsRange, filters: InsightsFilter[]) {
+  async metrics(accountId: string, range: InsightsRange, filters: InsightsFilter[], options: AnswerOptions = {}) {
     const span = range.to - range.from;
     const [[both], series] = await Promise.all([
-      this.run(metricsQuery(accountId, range.from - span, range.from, range.to, filters)),
-      this.timeseries(accountId, range, filters),
+      this.run(
+        useRollups(filters, options)
+          ? rollupMetricsQuery(accountId, range.from - span, range.from, range.to)
+          : metricsQuery(accountId, range.from - span, range.from, range.to, filters),
+      ),
+      this.timeseries(accountId, range, filters, options),
     ]);
     return { metrics: figures(both), previous: figures(both, 'previous_'), series };
   }
 
-  async timeseries(accountId: string, range: InsightsRange, filters: InsightsFilter[]) {
-    const rows = await this.run(timeseriesQuery(accountId, range, filters));
+  async timeseries(accountId: string, range: InsightsRange, filters: InsightsFilter[], options: AnswerOptions = {}) {
+    const rows = await this.run(
+      useRollups(filters, options) ? rollupTimeseriesQuery(accountId, range) : timeseriesQuery(accountId, range, filters),
+    );
     return rows.map((r) => ({ date: new Date(Number(r.t)).toISOString(), ...figures(r) }));
   }
 
@@ -59,8 +77,10 @@ export class InsightsService {
     return { visitors: Number(row?.visitors ?? 0) };
   }
 
-  async pages(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number) {
-    const rows = await this.run(pagesQuery(accountId, range, filters, limit));
+  async pages(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number, options: AnswerOptions = {}) {
+    const rows = await this.run(
+      useRollups(filters, options) ? rollupPagesQuery(accountId, range, limit) : pagesQuery(accountId, range, filters, limit),
+    );
     return rows.map((r) => ({
       title: String(r.title),
       origin: String(r.origin),
@@ -73,8 +93,19 @@ export class InsightsService {
   }
 
   /** Sessions per value of a dimension of their first event, or `exit` for exit pages. */
-  async breakdown(accountId: string, range: InsightsRange, filters: InsightsFilter[], dimension: string, limit: number) {
-    const rows = await this.run(breakdownQuery(accountId, range, filters, dimension, limit));
+  async breakdown(
+    accountId: string,
+    range: InsightsRange,
+    filters: InsightsFilter[],
+    dimension: string,
+    limit: number,
+    options: AnswerOptions = {},
+  ) {
+    const rows = await this.run(
+      useRollups(filters, options)
+        ? rollupBreakdownQuery(accountId, range, dimension, limit)
+        : breakdownQuery(accountId, range, filters, dimension, limit),
+    );
     return rows.map((r) => ({
       name: String(r.name),
       sessions: Number(r.sessions),
@@ -83,8 +114,12 @@ export class InsightsService {
     }));
   }
 
-  async referrers(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number) {
-    const rows = await this.run(breakdownQuery(accountId, range, filters, 'referrer_name', limit, { type: 'referrer_type' }));
+  async referrers(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number, options: AnswerOptions = {}) {
+    const rows = await this.run(
+      useRollups(filters, options)
+        ? rollupBreakdownQuery(accountId, range, 'referrer_name', limit)
+        : breakdownQuery(accountId, range, filters, 'referrer_name', limit, { type: 'referrer_type' }),
+    );
     return rows.map((r) => ({
       name: String(r.name),
       type: String(r.type),

@@ -12,7 +12,9 @@ import { FIRST_EVENT_FIELDS, PAGE_VIEW_NAMES, SESSIONS_TABLE } from './session-t
  *
  * - `session_rollup`: per 15 minutes of session start, per dimension value of the session's
  *   first event (and its exit page), sessions, bounces, duration and page views;
- * - `visitor_rollup`: per 15 minutes, the sessions of each visitor;
+ * - `visitor_rollup`: per 15 minutes, the sessions of each visitor (a 64-bit hash of its id:
+ *   counting 8-byte keys is several times faster, and two of ten million visitors share a
+ *   hash with a probability of about 3 in a million);
  * - `page_rollup`: per 15 minutes, per page, the sessions that viewed it and their figures.
  *
  * A session that changes (a later event, a late event before its start) is taken out where it
@@ -25,6 +27,9 @@ export const SESSION_ROLLUP_TABLE = 'session_rollup';
 export const VISITOR_ROLLUP_TABLE = 'visitor_rollup';
 export const PAGE_ROLLUP_TABLE = 'page_rollup';
 export const PAGE_TITLES_TABLE = 'page_titles';
+
+/** How visitor_rollup keys a visitor. */
+export const VISITOR_HASH = 'sipHash64';
 
 /** The rollups' bucket, in ms. */
 export const BUCKET_MS = 15 * 60_000;
@@ -83,6 +88,9 @@ const DURATION = `dateDiff('millisecond', ${column('start')}, ${column('end')})`
 const VIEWS = `toInt64(${column('page_views')})`;
 const BUCKET = `toStartOfFifteenMinutes(start)`;
 
+/** Appended to a statement that reads every stored event or session (a migration's copy). */
+export const UNBOUNDED = 'SETTINGS max_execution_time = 0';
+
 /** Tables and views; `retentionDays` keeps them as long as events. */
 export function summaryTableStatements(retentionDays: number): string[] {
   const sums = `sessions Int64, bounces Int64, duration_ms Int64, page_views Int64`;
@@ -118,7 +126,7 @@ export function summaryTableStatements(retentionDays: number): string[] {
     `CREATE TABLE IF NOT EXISTS ${VISITOR_ROLLUP_TABLE} (
       account_id LowCardinality(String),
       bucket DateTime('UTC'),
-      visitor String,
+      visitor UInt64,
       sessions Int64
     )
     ENGINE = SummingMergeTree
@@ -145,7 +153,7 @@ export function summaryTableStatements(retentionDays: number): string[] {
     ARRAY JOIN [('', ''), ${ROLLUP_DIMENSIONS.map((d) => `('${d}', ${dimensionValue(d)})`).join(', ')}] AS d
     GROUP BY account_id, dimension, bucket, value`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${VISITOR_ROLLUP_TABLE}_mv TO ${VISITOR_ROLLUP_TABLE} AS
-    SELECT account_id, ${BUCKET} AS bucket, visitor, sum(sign) AS sessions
+    SELECT account_id, ${BUCKET} AS bucket, ${VISITOR_HASH}(${column('visitor')}) AS visitor, sum(sign) AS sessions
     FROM ${SESSION_DELTAS_TABLE}
     GROUP BY account_id, bucket, visitor`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${PAGE_ROLLUP_TABLE}_mv TO ${PAGE_ROLLUP_TABLE} AS
@@ -175,7 +183,7 @@ export function pageTitleStatements(retentionDays: number): string[] {
     TTL toDateTime(last_seen) + INTERVAL ${retentionDays} DAY`,
     `DROP VIEW IF EXISTS ${PAGE_TITLES_TABLE}_mv`,
     `TRUNCATE TABLE ${PAGE_TITLES_TABLE}`,
-    `INSERT INTO ${PAGE_TITLES_TABLE} ${select}`,
+    `INSERT INTO ${PAGE_TITLES_TABLE} ${select} ${UNBOUNDED}`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${PAGE_TITLES_TABLE}_mv TO ${PAGE_TITLES_TABLE} AS ${select}`,
   ];
 }
@@ -236,7 +244,7 @@ export function rebuildStatements(): string[] {
     ...[SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_ROLLUP_TABLE, PAGE_ROLLUP_TABLE].map(
       (t) => `TRUNCATE TABLE ${t}`,
     ),
-    `INSERT INTO ${SESSION_DELTAS_TABLE} (${SUMMARY_NAMES}, sign) SELECT ${SUMMARY_NAMES}, sign FROM (${freshSummaries('1')})`,
-    `INSERT INTO ${SESSION_LATEST_TABLE} (${SUMMARY_NAMES}) SELECT ${SUMMARY_NAMES} FROM (${freshSummaries('1')})`,
+    `INSERT INTO ${SESSION_DELTAS_TABLE} (${SUMMARY_NAMES}, sign) SELECT ${SUMMARY_NAMES}, sign FROM (${freshSummaries('1')}) ${UNBOUNDED}`,
+    `INSERT INTO ${SESSION_LATEST_TABLE} (${SUMMARY_NAMES}) SELECT ${SUMMARY_NAMES} FROM (${freshSummaries('1')}) ${UNBOUNDED}`,
   ];
 }

@@ -1,0 +1,223 @@
+import { bucket, STEP } from '../metrics/metric-query.js';
+import { ParamBag } from '../metrics/field-ref.js';
+import {
+  BUCKET_MS,
+  PAGE_ROLLUP_TABLE,
+  SESSION_LATEST_TABLE,
+  SESSION_ROLLUP_TABLE,
+  VISITOR_HASH,
+  VISITOR_ROLLUP_TABLE,
+} from '../sessions/session-summaries.js';
+import { type BuiltQuery, DIMENSIONS, ms, pageTitles } from './insights-query.js';
+import type { InsightsRange } from './insights-range.js';
+
+/**
+ * Insights without filters, read from the session rollups (see session-summaries.ts) instead of
+ * merging every session: whole 15-minute buckets come from the rollups; a bucket cut by a bound
+ * of the range (`lastHour`, a custom time) comes from the latest summaries of the sessions that
+ * started in it, so answers are exact for any bounds. Each source yields rows with `t` (the
+ * bucket, or the session's start) that the range conditions and interval buckets apply to.
+ */
+
+const floorBucket = (t: number) => Math.floor(t / BUCKET_MS) * BUCKET_MS;
+
+/** Where the rows of [cuts[0], cuts.at(-1)) come from, given every bound a query compares with. */
+interface Plan {
+  /** Whole buckets: [from, to) minus `partial`. */
+  from: number;
+  to: number;
+  /** Starts of buckets a bound cuts, read from the session summaries. */
+  partial: number[];
+}
+
+function plan(cuts: number[], everyBucketPartial = false): Plan {
+  const first = cuts[0]!;
+  const last = cuts.at(-1)!;
+  let partial = [...new Set(cuts.filter((c) => c % BUCKET_MS !== 0).map(floorBucket))];
+  if (everyBucketPartial) {
+    partial = [];
+    for (let b = floorBucket(first); b < last; b += BUCKET_MS) partial.push(b);
+  }
+  return { from: first, to: last, partial };
+}
+
+/** Rollup rows of the plan's whole buckets: `table`'s condition for it. */
+function wholeBuckets(bag: ParamBag, p: Plan): string {
+  const skip = p.partial.length > 0 ? ` AND bucket NOT IN ${bag.bind(p.partial.map((b) => b / 1000), 'Array(UInt32)')}` : '';
+  return `bucket >= toDateTime(${bag.bind(Math.ceil(p.from / BUCKET_MS) * (BUCKET_MS / 1000), 'UInt32')}, 'UTC')
+    AND bucket < toDateTime(${bag.bind(Math.floor(p.to / BUCKET_MS) * (BUCKET_MS / 1000), 'UInt32')}, 'UTC')${skip}`;
+}
+
+/**
+ * The latest summary of each session of the account that started in the plan's partial buckets
+ * (and in [from, to)): `columns` (expressions over a summary, with aliases) and `t`. A summary
+ * found by an older version is kept only if its latest one still starts there.
+ */
+function partialSessions(bag: ParamBag, account: string, p: Plan, columns: string[]): string | undefined {
+  if (p.partial.length === 0) return undefined;
+  const inRange = (x: string) =>
+    `(${x} >= ${ms(bag, p.from)} AND ${x} < ${ms(bag, p.to)} AND toUInt32(toStartOfFifteenMinutes(${x})) IN ${bag.bind(
+      p.partial.map((b) => b / 1000),
+      'Array(UInt32)',
+    )})`;
+  // Qualified: the figures' aliases reuse column names.
+  const latest = (c: string) => `argMax(${SESSION_LATEST_TABLE}.${c}, ${SESSION_LATEST_TABLE}.version)`;
+  return `SELECT ${latest('start')} AS t${columns.map((c) => `, ${c.replace(/\{(\w+)\}/g, (_, col: string) => latest(col))}`).join('')}
+    FROM ${SESSION_LATEST_TABLE}
+    WHERE account_id = ${account} AND session_id IN (
+      SELECT session_id FROM ${SESSION_LATEST_TABLE} WHERE account_id = ${account} AND ${inRange('start')})
+    GROUP BY session_id
+    HAVING ${inRange('t')}`;
+}
+
+// Figures of a partial session, from its summary ({column} is the latest value of the column).
+const SESSION_FIGURES = [
+  'toInt64(1) AS sessions',
+  'toInt64({events} = 1 AND {page_views} = 1) AS bounces',
+  "dateDiff('millisecond', {start}, {end}) AS duration_ms",
+  'toInt64({page_views}) AS page_views',
+];
+
+/** Rows (t, sessions, bounces, duration_ms, page_views[, value]) of one rollup dimension. */
+function sessionRows(bag: ParamBag, account: string, p: Plan, dimension: string, value?: string): string {
+  const rolled = `SELECT toDateTime64(bucket, 3, 'UTC') AS t, sessions, bounces, duration_ms, page_views${value ? ', value' : ''}
+    FROM ${SESSION_ROLLUP_TABLE}
+    WHERE account_id = ${account} AND dimension = ${bag.bind(dimension, 'String')} AND ${wholeBuckets(bag, p)}`;
+  const partial = partialSessions(bag, account, p, [...SESSION_FIGURES, ...(value ? [`${value} AS value`] : [])]);
+  return partial ? `${rolled}\n    UNION ALL\n    ${partial}` : rolled;
+}
+
+/** Rows (t, visitor): the visitors (hashed) with a session starting in each whole bucket, and the partial ones. */
+function visitorRows(bag: ParamBag, account: string, p: Plan): string {
+  const where = `account_id = ${account} AND ${wholeBuckets(bag, p)}`;
+  // A (bucket, visitor) whose only session there moved to another bucket (a late event) sums to
+  // 0: such keys are found from their negative rows, which are few, and left out.
+  const rolled = `SELECT toDateTime64(bucket, 3, 'UTC') AS t, visitor
+    FROM ${VISITOR_ROLLUP_TABLE}
+    WHERE ${where} AND sessions > 0 AND (bucket, visitor) NOT IN (
+      SELECT bucket, visitor FROM ${VISITOR_ROLLUP_TABLE}
+      WHERE ${where} AND (bucket, visitor) IN (SELECT bucket, visitor FROM ${VISITOR_ROLLUP_TABLE} WHERE ${where} AND sessions < 0)
+      GROUP BY bucket, visitor
+      HAVING sum(sessions) <= 0)`;
+  const partial = partialSessions(bag, account, p, [`${VISITOR_HASH}({visitor}) AS visitor`]);
+  return partial ? `${rolled}\n    UNION ALL\n    ${partial}` : rolled;
+}
+
+/** OpenPanel's session figures over rows `c` keeps; `visitors` is the unique visitor count. */
+function figures(c: string, visitors: string, prefix = ''): string {
+  const n = `sumIf(sessions, ${c})`;
+  return `${n} AS ${prefix}total_sessions,
+  ${visitors} AS ${prefix}unique_visitors,
+  sumIf(page_views, ${c}) AS ${prefix}total_screen_views,
+  round(if(${n} = 0, 0, 100 * sumIf(bounces, ${c}) / ${n}), 2) AS ${prefix}bounce_rate,
+  round(if(${n} = 0, 0, sumIf(duration_ms, ${c}) / ${n} / 1000), 2) AS ${prefix}avg_session_duration,
+  round(if(${n} = 0, 0, sumIf(page_views, ${c}) / ${n}), 2) AS ${prefix}views_per_session`;
+}
+
+/** The figures of [from, to) and, prefixed `previous_`, of the period just before. */
+export function rollupMetricsQuery(accountId: string, previousFrom: number, from: number, to: number): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  const p = plan([previousFrom, from, to]);
+  const current = `t >= ${ms(bag, from)}`;
+  return {
+    sql: `SELECT ${figures(current, 'any(v.current)')}, ${figures(`NOT (${current})`, 'any(v.previous)', 'previous_')}
+FROM (${sessionRows(bag, account, p, '')}) AS s
+CROSS JOIN (
+  SELECT uniqExactIf(visitor, ${current}) AS current, uniqExactIf(visitor, NOT (${current})) AS previous
+  FROM (${visitorRows(bag, account, p)})
+) AS v`,
+    params: bag.params,
+  };
+}
+
+/** The figures per interval bucket of the range, in its time zone. */
+export function rollupTimeseriesQuery(accountId: string, range: InsightsRange): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  // Minutes split a rollup bucket: those come from the summaries throughout.
+  const p = plan([range.from, range.to], range.interval === 'minute');
+  const tz = bag.bind(range.timezone, 'String');
+  const b = (x: string) => bucket(range.interval, x, tz);
+  return {
+    sql: `SELECT toUnixTimestamp(s.bucket) * 1000 AS t, ${figures('1', 'any(v.visitors)')}
+FROM (SELECT ${b('t')} AS bucket, * FROM (${sessionRows(bag, account, p, '')})) AS s
+LEFT JOIN (SELECT ${b('t')} AS bucket, uniqExact(visitor) AS visitors FROM (${visitorRows(bag, account, p)}) GROUP BY bucket) AS v
+  ON s.bucket = v.bucket
+GROUP BY s.bucket
+ORDER BY s.bucket WITH FILL FROM ${b(ms(bag, range.from))} TO ${b(`${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}`,
+    params: bag.params,
+  };
+}
+
+/** The rollup dimension of an insights dimension (a first-event column, or `exit`). */
+const rollupDimension = (d: string) => (d === 'exit' ? 'exit' : DIMENSIONS[d]!);
+/** The same value from a session summary ({column}: the latest value of the column). */
+const summaryValue = (d: string) =>
+  d === 'exit' ? '{exit_path}' : d === 'referrer_name' ? 'concat({first_referrer_name}, char(0), {first_referrer_type})' : `{first_${DIMENSIONS[d]}}`;
+
+/**
+ * Sessions per value of a dimension of their first event (or `exit` page), top `limit`. For
+ * referrer names, `type` is the referrer type (stored after the name, see session-summaries.ts).
+ */
+export function rollupBreakdownQuery(accountId: string, range: InsightsRange, dimension: string, limit: number): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  const p = plan([range.from, range.to]);
+  // Per value first (a value whose sessions all moved elsewhere sums to 0 and has no type to
+  // lend); a referrer name shows its most frequent type.
+  const [name, type] =
+    dimension === 'referrer_name'
+      ? ['splitByChar(char(0), value)[1]', ', argMax(splitByChar(char(0), value)[2], n) AS type']
+      : ['value', ''];
+  return {
+    sql: `SELECT ${name} AS name${type}, sum(n) AS sessions,
+  round(100 * sum(b) / sessions, 2) AS bounce_rate,
+  round(sum(d) / sessions / 1000, 2) AS avg_session_duration
+FROM (
+  SELECT value, sum(sessions) AS n, sum(bounces) AS b, sum(duration_ms) AS d
+  FROM (${sessionRows(bag, account, p, rollupDimension(dimension), summaryValue(dimension))})
+  GROUP BY value
+  HAVING n != 0
+)
+GROUP BY name
+ORDER BY sessions DESC, name
+LIMIT ${bag.bind(limit, 'UInt32')}`,
+    params: bag.params,
+  };
+}
+
+/** Top pages by the sessions (started in the range) that viewed them, with those sessions' figures. */
+export function rollupPagesQuery(accountId: string, range: InsightsRange, limit: number): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  const p = plan([range.from, range.to]);
+  const rolled = `SELECT page, views, sessions, bounces, duration_ms FROM ${PAGE_ROLLUP_TABLE}
+    WHERE account_id = ${account} AND ${wholeBuckets(bag, p)}`;
+  const partial = partialSessions(bag, account, p, [
+    ...SESSION_FIGURES,
+    "CAST({pages}, 'Array(Tuple(String, UInt64))') AS viewed",
+  ]);
+  const rows = partial
+    ? `${rolled}
+    UNION ALL
+    SELECT pv.1 AS page, toInt64(pv.2) AS views, sessions, bounces, duration_ms FROM (${partial}) ARRAY JOIN viewed AS pv`
+    : rolled;
+  return {
+    sql: `WITH top AS (
+  SELECT splitByChar(char(0), page)[1] AS origin, splitByChar(char(0), page)[2] AS path, sum(sessions) AS sessions,
+    sum(views) AS screen_views, round(100 * sum(bounces) / sessions, 2) AS bounce_rate,
+    round(sum(duration_ms) / sessions / 1000, 2) AS avg_duration
+  FROM (${rows})
+  GROUP BY page
+  HAVING sessions > 0
+  ORDER BY sessions DESC, path
+  LIMIT ${bag.bind(limit, 'UInt32')}
+)
+SELECT t.title AS title, top.origin AS origin, top.path AS path, sessions, screen_views, bounce_rate, avg_duration
+FROM top
+LEFT JOIN (${pageTitles(bag, accountId)}) AS t ON t.origin = top.origin AND t.path = top.path
+ORDER BY sessions DESC, path`,
+    params: bag.params,
+  };
+}
