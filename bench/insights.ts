@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   const base = `/insights/${account.id}`;
   const range = 'range=30d';
   const get = (path: string) => () => api('GET', `${base}/${path}`, read);
+  const filter = (name: string, value: string) => encodeURIComponent(JSON.stringify([{ name, operator: 'is', value: [value] }]));
   const endpoints: [string, () => Promise<unknown>][] = [
     ['metrics', get(`metrics?${range}`)],
     ['timeseries (day)', get(`timeseries?${range}&interval=day`)],
@@ -133,6 +134,9 @@ async function main(): Promise<void> {
     ['countries', get(`countries?${range}`)],
     ['regions', get(`regions?${range}`)],
     ['cities', get(`cities?${range}`)],
+    ['metrics, filtered (country is DE)', get(`metrics?${range}&filters=${filter('country', 'DE')}`)],
+    ['pages, filtered (referrer is Google)', get(`pages?${range}&filters=${filter('referrer_name', 'Google')}`)],
+    ['browsers, filtered (country is DE)', get(`browsers?${range}&filters=${filter('country', 'DE')}`)],
     ['funnel, 4 steps', () => api('POST', `${base}/funnel`, read, { range: '30d', steps: ['screen_view', 'add_to_cart', 'checkout', 'purchase'] })],
     ['retention, 30 days', get(`retention?${range}&period=day`)],
   ];

@@ -139,29 +139,33 @@ LIMIT ${bag.bind(limit, 'UInt32')}`,
 export function pagesQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], limit: number): BuiltQuery {
   const bag = new ParamBag();
   return {
-    sql: `WITH top AS (
-  SELECT splitByChar(char(0), pv.1)[1] AS origin, splitByChar(char(0), pv.1)[2] AS path, count() AS sessions,
+    sql: withTitles(
+      bag,
+      accountId,
+      `SELECT splitByChar(char(0), pv.1)[1] AS origin, splitByChar(char(0), pv.1)[2] AS path, count() AS sessions,
     sum(pv.2) AS screen_views, round(100 * countIf(s_views = 1 AND s_events = 1) / count(), 2) AS bounce_rate,
     round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_duration
   FROM (${sessionsIn(bag, accountId, range.from, range.to, filters, ['pages'])})
   ARRAY JOIN x_pages AS pv
   GROUP BY origin, path
   ORDER BY sessions DESC, path
-  LIMIT ${bag.bind(limit, 'UInt32')}
-)
-SELECT t.title AS title, top.origin AS origin, top.path AS path, sessions, screen_views, bounce_rate, avg_duration
-FROM top
-LEFT JOIN (${pageTitles(bag, accountId)}) AS t ON t.origin = top.origin AND t.path = top.path
-ORDER BY sessions DESC, path`,
+  LIMIT ${bag.bind(limit, 'UInt32')}`,
+    ),
     params: bag.params,
   };
 }
 
-/** The titles of the pages in `top` (origin, path). */
-export function pageTitles(bag: ParamBag, accountId: string): string {
-  return `SELECT origin, path, anyLast(title) AS title FROM ${PAGE_TITLES_TABLE}
+/** The pages `top` selects (origin, path, and their figures) with each one's last seen title. */
+export function withTitles(bag: ParamBag, accountId: string, top: string): string {
+  return `WITH top AS (${top})
+SELECT t.title AS title, top.origin AS origin, top.path AS path, sessions, screen_views, bounce_rate, avg_duration
+FROM top
+LEFT JOIN (
+  SELECT origin, path, anyLast(title) AS title FROM ${PAGE_TITLES_TABLE}
   WHERE account_id = ${bag.bind(accountId, 'String')} AND (origin, path) IN (SELECT origin, path FROM top)
-  GROUP BY origin, path`;
+  GROUP BY origin, path
+) AS t ON t.origin = top.origin AND t.path = top.path
+ORDER BY sessions DESC, path`;
 }
 
 /** Unique visitors with an event in the last `minutes` minutes. */

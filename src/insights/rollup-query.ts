@@ -8,7 +8,7 @@ import {
   VISITOR_HASH,
   VISITOR_ROLLUP_TABLE,
 } from '../sessions/session-summaries.js';
-import { type BuiltQuery, DIMENSIONS, ms, pageTitles } from './insights-query.js';
+import { type BuiltQuery, DIMENSIONS, ms, withTitles } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
 /**
@@ -204,20 +204,18 @@ export function rollupPagesQuery(accountId: string, range: InsightsRange, limit:
     SELECT pv.1 AS page, toInt64(pv.2) AS views, sessions, bounces, duration_ms FROM (${partial}) ARRAY JOIN viewed AS pv`
     : rolled;
   return {
-    sql: `WITH top AS (
-  SELECT splitByChar(char(0), page)[1] AS origin, splitByChar(char(0), page)[2] AS path, sum(sessions) AS sessions,
+    sql: withTitles(
+      bag,
+      accountId,
+      `SELECT splitByChar(char(0), page)[1] AS origin, splitByChar(char(0), page)[2] AS path, sum(sessions) AS sessions,
     sum(views) AS screen_views, round(100 * sum(bounces) / sessions, 2) AS bounce_rate,
     round(sum(duration_ms) / sessions / 1000, 2) AS avg_duration
   FROM (${rows})
   GROUP BY page
   HAVING sessions > 0
   ORDER BY sessions DESC, path
-  LIMIT ${bag.bind(limit, 'UInt32')}
-)
-SELECT t.title AS title, top.origin AS origin, top.path AS path, sessions, screen_views, bounce_rate, avg_duration
-FROM top
-LEFT JOIN (${pageTitles(bag, accountId)}) AS t ON t.origin = top.origin AND t.path = top.path
-ORDER BY sessions DESC, path`,
+  LIMIT ${bag.bind(limit, 'UInt32')}`,
+    ),
     params: bag.params,
   };
 }

@@ -94,7 +94,16 @@ export const UNBOUNDED = 'SETTINGS max_execution_time = 0';
 /** Tables and views; `retentionDays` keeps them as long as events. */
 export function summaryTableStatements(retentionDays: number): string[] {
   const sums = `sessions Int64, bounces Int64, duration_ms Int64, page_views Int64`;
-  const ttl = `TTL bucket + INTERVAL ${retentionDays} DAY`;
+  // A rollup per account and 15-minute bucket: rows of the same key add up (SummingMergeTree).
+  const rollupTable = (name: string, columns: string, key: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+      account_id LowCardinality(String),
+      bucket DateTime('UTC'),
+      ${columns}
+    )
+    ENGINE = SummingMergeTree
+    ORDER BY (account_id, ${key})
+    TTL bucket + INTERVAL ${retentionDays} DAY
+    SETTINGS non_replicated_deduplication_window = 1000`;
   return [
     // The deltas are a log the views read at insert; a day of them is kept for inspection.
     `CREATE TABLE IF NOT EXISTS ${SESSION_DELTAS_TABLE} (
@@ -112,38 +121,9 @@ export function summaryTableStatements(retentionDays: number): string[] {
     ORDER BY (account_id, session_id)
     TTL toDateTime(end) + INTERVAL ${retentionDays} DAY
     SETTINGS non_replicated_deduplication_window = 1000`,
-    `CREATE TABLE IF NOT EXISTS ${SESSION_ROLLUP_TABLE} (
-      account_id LowCardinality(String),
-      dimension LowCardinality(String),
-      bucket DateTime('UTC'),
-      value String,
-      ${sums}
-    )
-    ENGINE = SummingMergeTree
-    ORDER BY (account_id, dimension, bucket, value)
-    ${ttl}
-    SETTINGS non_replicated_deduplication_window = 1000`,
-    `CREATE TABLE IF NOT EXISTS ${VISITOR_ROLLUP_TABLE} (
-      account_id LowCardinality(String),
-      bucket DateTime('UTC'),
-      visitor UInt64,
-      sessions Int64
-    )
-    ENGINE = SummingMergeTree
-    ORDER BY (account_id, bucket, visitor)
-    ${ttl}
-    SETTINGS non_replicated_deduplication_window = 1000`,
-    `CREATE TABLE IF NOT EXISTS ${PAGE_ROLLUP_TABLE} (
-      account_id LowCardinality(String),
-      bucket DateTime('UTC'),
-      page String,
-      views Int64,
-      ${sums}
-    )
-    ENGINE = SummingMergeTree
-    ORDER BY (account_id, bucket, page)
-    ${ttl}
-    SETTINGS non_replicated_deduplication_window = 1000`,
+    rollupTable(SESSION_ROLLUP_TABLE, `dimension LowCardinality(String), value String, ${sums}`, 'dimension, bucket, value'),
+    rollupTable(VISITOR_ROLLUP_TABLE, 'visitor UInt64, sessions Int64', 'bucket, visitor'),
+    rollupTable(PAGE_ROLLUP_TABLE, `page String, views Int64, ${sums}`, 'bucket, page'),
     // The empty dimension is the total. Within a block a -1 and +1 of the same key cancel out.
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${SESSION_ROLLUP_TABLE}_mv TO ${SESSION_ROLLUP_TABLE} AS
     SELECT account_id, d.1 AS dimension, ${BUCKET} AS bucket, d.2 AS value,
