@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EVENTS_MIGRATIONS } from '../src/events/events.migrations.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
+import { ClickHouseServerEventsStore } from '../src/infrastructure/clickhouse/clickhouse-server.events-store.js';
+import type { EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
 import { metricsQuery } from '../src/insights/insights-query.js';
 import { rollupMetricsQuery } from '../src/insights/rollup-query.js';
 import { SessionSummarizer, sessionsOf } from '../src/sessions/session-summarizer.js';
+import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 
 const T0 = Date.UTC(2026, 10, 10, 9, 0);
 const MIN = 60_000;
@@ -52,130 +55,148 @@ function day(offset: number) {
   return rows;
 }
 
-describe('session summaries and rollups', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'session-summaries-'));
-  let store: ChdbEventsStore;
-  let summarizer: SessionSummarizer;
+/** The suite on one adapter: `open` gets a fresh store in `dir`. */
+function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore>, stop: () => Promise<void> = async () => undefined) {
+  describe(`session summaries and rollups (${name})`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'session-summaries-'));
+    let store: EventsStore;
+    let summarizer: SessionSummarizer;
 
-  before(async () => {
-    store = await ChdbEventsStore.open(dir, 2, 10_000);
-    summarizer = new SessionSummarizer(store);
-  });
-  after(async () => {
-    await store?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    before(async () => {
+      store = await open(dir);
+      summarizer = new SessionSummarizer(store);
+    });
+    after(async () => {
+      await store?.close();
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  /** Each session merged from its partial rows, as the raw truth. */
-  const merged = `SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS n, sum(page_views) AS views,
-      if(max(device_id) != '', max(device_id), max(user_id)) AS visitor, argMinMerge(first_path) AS entry,
-      argMaxMerge(exit_path) AS exit, argMinMerge(first_country) AS country,
-      concat(argMinMerge(first_referrer_name), char(0), argMinMerge(first_referrer_type)) AS referrer,
-      CAST(sumMap(pages), 'Map(String, UInt64)') AS pages
-    FROM sessions WHERE account_id = 'acc' GROUP BY session_id`;
+    /** Each session merged from its partial rows, as the raw truth. */
+    const merged = `SELECT session_id, min(start) AS s_start, max(end) AS s_end, sum(events) AS n, sum(page_views) AS views,
+        if(max(device_id) != '', max(device_id), max(user_id)) AS visitor, argMinMerge(first_path) AS entry,
+        argMaxMerge(exit_path) AS exit, argMinMerge(first_country) AS country,
+        concat(argMinMerge(first_referrer_name), char(0), argMinMerge(first_referrer_type)) AS referrer,
+        CAST(sumMap(pages), 'Map(String, UInt64)') AS pages
+      FROM sessions WHERE account_id = 'acc' GROUP BY session_id`;
 
-  /** The rollups against figures computed from the merged sessions; returns the session count. */
-  async function compare(): Promise<number> {
-    const figures = `sum(sessions) AS ns, sum(bounces) AS nb, sum(duration_ms) AS nd, sum(page_views) AS nv`;
-    const raw = (key: string) => `SELECT ${key} AS value, toString(toStartOfFifteenMinutes(s_start)) AS b, count() AS ns,
-        countIf(n = 1 AND views = 1) AS nb, sum(dateDiff('millisecond', s_start, s_end)) AS nd, sum(views) AS nv
-      FROM (${merged}) GROUP BY value, b ORDER BY value, b`;
-    for (const [dimension, key] of [['', "''"], ['path', 'entry'], ['exit', 'exit'], ['country', 'country'], ['referrer_name', 'referrer']]) {
-      const rolled = await store.query(
-        `SELECT value, toString(bucket) AS b, ${figures} FROM session_rollup WHERE account_id = 'acc' AND dimension = {d:String}
-         GROUP BY value, b HAVING ns != 0 ORDER BY value, b`,
-        { d: dimension! },
-      );
-      assert.deepEqual(rolled, await store.query(raw(key!)), `dimension "${dimension}"`);
-    }
-    const visitors = await store.query(
-      `SELECT toString(bucket) AS b, visitor FROM visitor_rollup WHERE account_id = 'acc' GROUP BY b, visitor HAVING sum(sessions) > 0 ORDER BY b, visitor`,
-    );
-    assert.deepEqual(
-      visitors,
-      await store.query(`SELECT DISTINCT toString(toStartOfFifteenMinutes(s_start)) AS b, sipHash64(visitor) AS visitor FROM (${merged}) ORDER BY b, visitor`),
-    );
-    const pages = await store.query(
-      `SELECT page, toString(bucket) AS b, sum(views) AS npv, ${figures} FROM page_rollup WHERE account_id = 'acc'
-       GROUP BY page, b HAVING ns != 0 ORDER BY page, b`,
-    );
-    const rawPages = await store.query(
-      `SELECT p.1 AS page, toString(toStartOfFifteenMinutes(s_start)) AS b, sum(p.2) AS npv, count() AS ns,
-         countIf(n = 1 AND views = 1) AS nb, sum(dateDiff('millisecond', s_start, s_end)) AS nd, sum(views) AS nv
-       FROM (${merged}) ARRAY JOIN CAST(pages, 'Array(Tuple(String, UInt64))') AS p GROUP BY page, b ORDER BY page, b`,
-    );
-    assert.deepEqual(pages, rawPages);
-    assert.ok(rawPages.length > 3);
-    // And the latest summary of each session is the session merged from its partial rows.
-    assert.deepEqual(
-      await store.query(
-        `SELECT session_id, start AS s_start, end AS s_end, events AS n, page_views AS views, visitor, first_path AS entry, exit_path AS exit
-         FROM session_latest FINAL WHERE account_id = 'acc' ORDER BY session_id`,
-      ),
-      await store.query(`SELECT session_id, s_start, s_end, n, views, visitor, entry, exit FROM (${merged}) ORDER BY session_id`),
-    );
-    const [{ n }] = await store.query<{ n: number }>(`SELECT count() AS n FROM (${merged})`);
-    return Number(n);
-  }
-
-  it('summarizes sessions stored before the migration, then keeps the rollups exact as sessions change', async () => {
-    await migrate(store, EVENTS_MIGRATIONS.slice(0, 4), { retentionDays: 4000 });
-    await store.insertJsonEachRow('events', lines(day(0)));
-    await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 4000 });
-    const before = await compare();
-    assert.ok(before > 60);
-
-    // New sessions, and events that extend stored ones: later ones, and a late one that moves a
-    // session's start (and first page, and its bucket) earlier.
-    const more = [
-      ...day(86_400_000),
-      event('s0-1-0', 'dev1', T0 + 7 * MIN + 20 * MIN, 'screen_view', { path: '/late-exit' }),
-      event('s0-2-0', 'dev2', T0 + 14 * MIN - 40 * MIN, 'screen_view', { path: '/late-entry', country: 'JP' }),
-      event('s0-0-0', 'dev0', T0 + 5 * MIN, 'purchase'),
-    ];
-    await store.insertJsonEachRow('events', lines(more), { dedupToken: 'b1' });
-    await summarizer.summarize(sessionsOf(lines(more)), 'b1');
-    assert.equal(await compare(), before + (await store.query<{ n: number }>(`SELECT uniqExact(session_id) AS n FROM events WHERE timestamp >= '2026-11-11'`).then((r) => Number(r[0]!.n))));
-    const after = await compare();
-
-    // A retried batch changes nothing (its token), nor does summarizing unchanged sessions anew.
-    await summarizer.summarize(sessionsOf(lines(more)), 'b1');
-    assert.equal(await compare(), after);
-    await summarizer.summarize(sessionsOf(lines(more)), 'b2');
-    assert.equal(await compare(), after);
-
-    // A crash between the deltas and the new summaries: the retry's deltas, the same, are dropped
-    // by the token (or the rollups would count the change twice), and the summaries catch up.
-    class CrashingSummarizer extends SessionSummarizer {
-      protected override recordLatest(): Promise<void> {
-        return Promise.reject(new Error('crash'));
+    /** The rollups against figures computed from the merged sessions; returns the session count. */
+    async function compare(): Promise<number> {
+      const figures = `sum(sessions) AS ns, sum(bounces) AS nb, sum(duration_ms) AS nd, sum(page_views) AS nv`;
+      const raw = (key: string) => `SELECT ${key} AS value, toString(toStartOfFifteenMinutes(s_start)) AS b, count() AS ns,
+          countIf(n = 1 AND views = 1) AS nb, sum(dateDiff('millisecond', s_start, s_end)) AS nd, sum(views) AS nv
+        FROM (${merged}) GROUP BY value, b ORDER BY value, b`;
+      for (const [dimension, key] of [['', "''"], ['path', 'entry'], ['exit', 'exit'], ['country', 'country'], ['referrer_name', 'referrer']]) {
+        const rolled = await store.query(
+          `SELECT value, toString(bucket) AS b, ${figures} FROM session_rollup WHERE account_id = 'acc' AND dimension = {d:String}
+           GROUP BY value, b HAVING ns != 0 ORDER BY value, b`,
+          { d: dimension! },
+        );
+        assert.deepEqual(rolled, await store.query(raw(key!)), `dimension "${dimension}"`);
       }
+      const visitors = await store.query(
+        `SELECT toString(bucket) AS b, visitor FROM visitor_rollup WHERE account_id = 'acc' GROUP BY b, visitor HAVING sum(sessions) > 0 ORDER BY b, visitor`,
+      );
+      assert.deepEqual(
+        visitors,
+        await store.query(`SELECT DISTINCT toString(toStartOfFifteenMinutes(s_start)) AS b, sipHash64(visitor) AS visitor FROM (${merged}) ORDER BY b, visitor`),
+      );
+      const pages = await store.query(
+        `SELECT page, toString(bucket) AS b, sum(views) AS npv, ${figures} FROM page_rollup WHERE account_id = 'acc'
+         GROUP BY page, b HAVING ns != 0 ORDER BY page, b`,
+      );
+      const rawPages = await store.query(
+        `SELECT p.1 AS page, toString(toStartOfFifteenMinutes(s_start)) AS b, sum(p.2) AS npv, count() AS ns,
+           countIf(n = 1 AND views = 1) AS nb, sum(dateDiff('millisecond', s_start, s_end)) AS nd, sum(views) AS nv
+         FROM (${merged}) ARRAY JOIN CAST(pages, 'Array(Tuple(String, UInt64))') AS p GROUP BY page, b ORDER BY page, b`,
+      );
+      assert.deepEqual(pages, rawPages);
+      assert.ok(rawPages.length > 3);
+      // And the latest summary of each session is the session merged from its partial rows.
+      assert.deepEqual(
+        await store.query(
+          `SELECT session_id, start AS s_start, end AS s_end, events AS n, page_views AS views, visitor, first_path AS entry, exit_path AS exit
+           FROM session_latest FINAL WHERE account_id = 'acc' ORDER BY session_id`,
+        ),
+        await store.query(`SELECT session_id, s_start, s_end, n, views, visitor, entry, exit FROM (${merged}) ORDER BY session_id`),
+      );
+      const [{ n }] = await store.query<{ n: number }>(`SELECT count() AS n FROM (${merged})`);
+      return Number(n);
     }
-    const extra = [event('s0-3-0', 'dev3', T0 + 21 * MIN + 4 * MIN, 'screen_view', { path: '/extra' }), ...day(2 * 86_400_000)];
-    await store.insertJsonEachRow('events', lines(extra), { dedupToken: 'b3' });
-    await assert.rejects(new CrashingSummarizer(store).summarize(sessionsOf(lines(extra)), 'b3'), /crash/);
-    await summarizer.summarize(sessionsOf(lines(extra)), 'b3');
-    const final = await compare();
-    assert.ok(final > after);
 
-    // The insights read the same from the rollups as from the sessions, including a visitor whose
-    // only session in 09:00–09:15 moved to 08:30 (a late event): its key there sums to 0.
-    for (const [from, to] of [
-      [T0, T0 + 15 * MIN],
-      [T0 - 30 * MIN, T0 + 15 * MIN],
-      [T0 + 5 * MIN, T0 + 50 * MIN],
-      [T0 - 86_400_000, T0 + 3 * 86_400_000],
-    ] as const) {
-      const span = to - from;
-      const [rolled] = await store.query(rollupMetricsQuery('acc', from - span, from, to).sql, rollupMetricsQuery('acc', from - span, from, to).params);
-      const [raw] = await store.query(metricsQuery('acc', from - span, from, to, []).sql, metricsQuery('acc', from - span, from, to, []).params);
-      assert.deepEqual(rolled, raw, `${new Date(from).toISOString()} – ${new Date(to).toISOString()}`);
-    }
-    const [quarter] = await store.query<{ unique_visitors: number }>(rollupMetricsQuery('acc', T0 - 15 * MIN, T0, T0 + 15 * MIN).sql, rollupMetricsQuery('acc', T0 - 15 * MIN, T0, T0 + 15 * MIN).params);
-    assert.equal(quarter!.unique_visitors, 2, 'dev0 and dev1; dev2 moved out');
+    it('summarizes sessions stored before the migration, then keeps the rollups exact as sessions change', async () => {
+      await migrate(store, EVENTS_MIGRATIONS.slice(0, 4), { retentionDays: 4000 });
+      await store.insertJsonEachRow('events', lines(day(0)));
+      await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 4000 });
+      const before = await compare();
+      assert.ok(before > 60);
 
-    // The migration can run again after a crash before its tracking row.
-    for (const statement of EVENTS_MIGRATIONS[4]!.statements({ retentionDays: 4000 })) await store.command(statement);
-    assert.equal(await compare(), final);
+      // New sessions, and events that extend stored ones: later ones, and a late one that moves a
+      // session's start (and first page, and its bucket) earlier.
+      const more = [
+        ...day(86_400_000),
+        event('s0-1-0', 'dev1', T0 + 7 * MIN + 20 * MIN, 'screen_view', { path: '/late-exit' }),
+        event('s0-2-0', 'dev2', T0 + 14 * MIN - 40 * MIN, 'screen_view', { path: '/late-entry', country: 'JP' }),
+        event('s0-0-0', 'dev0', T0 + 5 * MIN, 'purchase'),
+      ];
+      await store.insertJsonEachRow('events', lines(more), { dedupToken: 'b1' });
+      await summarizer.summarize(sessionsOf(lines(more)), 'b1');
+      assert.equal(await compare(), before + (await store.query<{ n: number }>(`SELECT uniqExact(session_id) AS n FROM events WHERE timestamp >= '2026-11-11'`).then((r) => Number(r[0]!.n))));
+      const after = await compare();
+
+      // A retried batch changes nothing (its token), nor does summarizing unchanged sessions anew.
+      await summarizer.summarize(sessionsOf(lines(more)), 'b1');
+      assert.equal(await compare(), after);
+      await summarizer.summarize(sessionsOf(lines(more)), 'b2');
+      assert.equal(await compare(), after);
+
+      // A crash between the deltas and the new summaries: the retry's deltas, the same, are dropped
+      // by the token (or the rollups would count the change twice), and the summaries catch up.
+      class CrashingSummarizer extends SessionSummarizer {
+        protected override recordLatest(): Promise<void> {
+          return Promise.reject(new Error('crash'));
+        }
+      }
+      const extra = [event('s0-3-0', 'dev3', T0 + 21 * MIN + 4 * MIN, 'screen_view', { path: '/extra' }), ...day(2 * 86_400_000)];
+      await store.insertJsonEachRow('events', lines(extra), { dedupToken: 'b3' });
+      await assert.rejects(new CrashingSummarizer(store).summarize(sessionsOf(lines(extra)), 'b3'), /crash/);
+      await summarizer.summarize(sessionsOf(lines(extra)), 'b3');
+      const final = await compare();
+      assert.ok(final > after);
+
+      // The insights read the same from the rollups as from the sessions, including a visitor whose
+      // only session in 09:00–09:15 moved to 08:30 (a late event): its key there sums to 0.
+      for (const [from, to] of [
+        [T0, T0 + 15 * MIN],
+        [T0 - 30 * MIN, T0 + 15 * MIN],
+        [T0 + 5 * MIN, T0 + 50 * MIN],
+        [T0 - 86_400_000, T0 + 3 * 86_400_000],
+      ] as const) {
+        const span = to - from;
+        const [rolled] = await store.query(rollupMetricsQuery('acc', from - span, from, to).sql, rollupMetricsQuery('acc', from - span, from, to).params);
+        const [raw] = await store.query(metricsQuery('acc', from - span, from, to, []).sql, metricsQuery('acc', from - span, from, to, []).params);
+        assert.deepEqual(rolled, raw, `${new Date(from).toISOString()} – ${new Date(to).toISOString()}`);
+      }
+      const [quarter] = await store.query<{ unique_visitors: number }>(rollupMetricsQuery('acc', T0 - 15 * MIN, T0, T0 + 15 * MIN).sql, rollupMetricsQuery('acc', T0 - 15 * MIN, T0, T0 + 15 * MIN).params);
+      assert.equal(quarter!.unique_visitors, 2, 'dev0 and dev1; dev2 moved out');
+
+      // The migration can run again after a crash before its tracking row.
+      for (const statement of EVENTS_MIGRATIONS[4]!.statements({ retentionDays: 4000 })) await store.command(statement);
+      assert.equal(await compare(), final);
+    });
   });
-});
+}
+
+summariesSuite('chDB', (dir) => ChdbEventsStore.open(dir, 2, 10_000));
+
+// @clickhouse/client against ClickHouse's HTTP interface served from chDB (no server here).
+let harness: ChdbHttpHarness | undefined;
+summariesSuite(
+  'ClickHouse server over HTTP',
+  async (dir) => {
+    harness = new ChdbHttpHarness(dir);
+    const url = await harness.start();
+    return ClickHouseServerEventsStore.open({ url, user: 'default', password: '', database: 'summaries_test', queryTimeoutMs: 10_000 });
+  },
+  async () => harness?.stop(),
+);
