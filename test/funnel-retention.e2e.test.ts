@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ACTIVITY_TABLE, activitySelect } from '../src/events/events.migrations.js';
 import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
+import { EVENTS_STORE } from '../src/infrastructure/clickhouse/events-store.port.js';
+import { resolveRange } from '../src/insights/insights-range.js';
+import { InsightsService } from '../src/insights/insights.service.js';
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
 
 const at = (day: string, hhmmss: string, ms = 0) => Date.parse(`${day}T${hhmmss}Z`) + ms;
@@ -124,6 +128,32 @@ describe('funnels and retention', () => {
     assert.deepEqual(purchases.body.cohorts.map((c: { values: number[] }) => c.values), [[0, 0, 0, 1], [0, 1, 0], [0]]);
     const weekly = await retention('startDate=2026-11-02&endDate=2026-11-15&period=week');
     assert.deepEqual(weekly.body.cohorts, [{ cohort: '2026-11-02T00:00:00.000Z', size: 6, values: [6, 1] }]);
+  });
+
+  it('answers retention over any event the same from profile activity as from the events', async () => {
+    const insights = t.app.get(InsightsService);
+    const ranges = [
+      resolveRange({ startDate: '2026-11-02', endDate: '2026-11-05', interval: 'day' }),
+      resolveRange({ startDate: '2026-11-02', endDate: '2026-11-15', interval: 'week' }),
+      resolveRange({ startDate: '2026-11-01', endDate: '2026-11-30', interval: 'month', timezone: 'America/New_York' }),
+      resolveRange({ startDate: '2026-11-02', endDate: '2026-11-05', interval: 'day', timezone: 'Asia/Tokyo' }),
+      resolveRange({ startDate: '2026-11-02', endDate: '2026-11-05', interval: 'day', timezone: 'Asia/Kathmandu' }),
+      resolveRange({ startDate: '2026-11-02', endDate: '2026-11-03', interval: 'hour', timezone: 'Asia/Kolkata' }),
+    ];
+    for (const r of ranges) {
+      const fast = await insights.retention(acct.accountId, r, 'profile');
+      assert.deepEqual(fast, await insights.retention(acct.accountId, r, 'profile', undefined, undefined, { rollups: false }), r.timezone);
+      assert.ok(fast.cohorts.length > 0);
+    }
+    // The activity is really what answers: emptied, the answer changes.
+    const [daily] = ranges;
+    const before = await insights.retention(acct.accountId, daily!, 'profile');
+    const store = t.app.get(EVENTS_STORE);
+    await store.command(`TRUNCATE TABLE ${ACTIVITY_TABLE}`);
+    assert.notDeepEqual(await insights.retention(acct.accountId, daily!, 'profile'), before);
+    assert.deepEqual(await insights.retention(acct.accountId, daily!, 'profile', undefined, undefined, { rollups: false }), before);
+    await store.command(`INSERT INTO ${ACTIVITY_TABLE} ${activitySelect()}`);
+    assert.deepEqual(await insights.retention(acct.accountId, daily!, 'profile'), before);
   });
 
   it('puts users in cohorts by their local day', async () => {

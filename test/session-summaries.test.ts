@@ -120,6 +120,14 @@ function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore
         ),
         await store.query(`SELECT session_id, s_start, s_end, n, views, visitor, entry, exit FROM (${merged}) ORDER BY session_id`),
       );
+      // The profile activity (for retention): every (15 minutes, profile) with an event.
+      assert.deepEqual(
+        await store.query(`SELECT DISTINCT toString(bucket) AS b, profile FROM profile_activity ORDER BY b, profile`),
+        await store.query(
+          `SELECT DISTINCT toString(toStartOfFifteenMinutes(timestamp)) AS b, sipHash64(if(user_id != '', user_id, anonymous_id)) AS profile
+           FROM events ORDER BY b, profile`,
+        ),
+      );
       const [{ n }] = await store.query<{ n: number }>(`SELECT count() AS n FROM (${merged})`);
       return Number(n);
     }

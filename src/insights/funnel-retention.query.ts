@@ -1,6 +1,7 @@
 import { bucket } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
+import { ACTIVITY_TABLE } from '../events/events.migrations.js';
 import { type BuiltQuery, DIMENSIONS, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
@@ -76,6 +77,11 @@ FROM (
  * Retention as a triangle: each entity's cohort is the period of its first `startEvent` (any
  * event when unset) in the range; it returns in period k when it has a `returnEvent` (any event
  * when unset) k periods after its cohort. Answers (cohort, k, entities) and each cohort's size.
+ *
+ * Profiles over any event are read from their 15-minute activity (profile_activity) when the
+ * range's bounds are whole buckets: a period of any interval in any zone is made of whole
+ * buckets, so the answer is the same, from about a third of the rows. `useActivity: false`
+ * forces the events (tests compare the two).
  */
 export function retentionQuery(
   accountId: string,
@@ -83,16 +89,36 @@ export function retentionQuery(
   countBy: CountBy,
   startEvent: string | undefined,
   returnEvent: string | undefined,
+  useActivity = true,
 ): BuiltQuery {
   const bag = new ParamBag();
   const tz = bag.bind(range.timezone, 'String');
-  const period = bucket(range.interval, 'timestamp', tz);
+  const period = bucket(range.interval, 't', tz);
   // A period's number, counted in the query's zone (weeks start on Monday, so days / 7 is whole).
   const number = (x: string) =>
     range.interval === 'month' ? `toRelativeMonthNum(${x})` : range.interval === 'week' ? `intDiv(toRelativeDayNum(${x}), 7)` : range.interval === 'hour' ? `toRelativeHourNum(${x})` : `toRelativeDayNum(${x})`;
   const lastPeriod = bucket(range.interval, `${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`, tz);
-  const isStart = startEvent === undefined ? '1' : `event_name = ${bag.bind(startEvent, 'String')}`;
-  const isReturn = returnEvent === undefined ? '1' : `event_name = ${bag.bind(returnEvent, 'String')}`;
+  const account = bag.bind(accountId, 'String');
+  const activity =
+    useActivity &&
+    countBy === 'profile' &&
+    startEvent === undefined &&
+    returnEvent === undefined &&
+    range.from % ACTIVITY_BUCKET_MS === 0 &&
+    range.to % ACTIVITY_BUCKET_MS === 0;
+  let rows: string;
+  if (activity) {
+    rows = `SELECT profile AS entity, toDateTime64(bucket, 3, 'UTC') AS t, 1 AS is_start, 1 AS is_return
+      FROM ${ACTIVITY_TABLE}
+      WHERE account_id = ${account} AND bucket >= ${ms(bag, range.from)} AND bucket < ${ms(bag, range.to)}`;
+  } else {
+    const isStart = startEvent === undefined ? '1' : `event_name = ${bag.bind(startEvent, 'String')}`;
+    const isReturn = returnEvent === undefined ? '1' : `event_name = ${bag.bind(returnEvent, 'String')}`;
+    rows = `SELECT ${ENTITY[countBy]} AS entity, timestamp AS t, ${isStart} AS is_start, ${isReturn} AS is_return
+      FROM events
+      PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
+      WHERE entity != ''`;
+  }
   return {
     // One scan: per entity its cohort and the periods it returned in; k = -1 carries the cohort sizes.
     sql: `SELECT toUnixTimestamp(cohort) * 1000 AS c, k, count() AS n, any(last) AS last
@@ -102,12 +128,7 @@ FROM (
   FROM (
     SELECT entity, minIf(p, is_start) AS cohort, toInt64(minIf(n, is_start)) AS cohort_number, countIf(is_start) AS starts,
       groupUniqArrayIf(n, is_return) AS returned
-    FROM (
-      SELECT ${ENTITY[countBy]} AS entity, ${period} AS p, ${number(period)} AS n, ${isStart} AS is_start, ${isReturn} AS is_return
-      FROM events
-      PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
-      WHERE entity != ''
-    )
+    FROM (SELECT entity, ${period} AS p, ${number(period)} AS n, is_start, is_return FROM (${rows}))
     GROUP BY entity
     HAVING starts > 0
   )
@@ -116,3 +137,5 @@ GROUP BY cohort, k`,
     params: bag.params,
   };
 }
+
+const ACTIVITY_BUCKET_MS = 15 * 60_000;

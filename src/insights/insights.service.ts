@@ -38,9 +38,9 @@ function figures(row: Record<string, unknown> | undefined, prefix = ''): Session
 }
 
 /**
- * How a question is answered: from the session rollups (the default when there are no filters,
- * see rollup-query.ts) or by merging the sessions themselves (filters select sessions by any
- * first-event field, which no rollup covers). Tests compare the two.
+ * How a question is answered: from the rollups (the default where one covers the question: the
+ * session rollups without filters, see rollup-query.ts; profile activity for retention over any
+ * event) or from the sessions' summaries and the events themselves. Tests compare the two.
  */
 export interface AnswerOptions {
   rollups?: boolean;
@@ -145,8 +145,15 @@ export class InsightsService {
     };
   }
 
-  async retention(accountId: string, range: InsightsRange, countBy: CountBy, startEvent?: string, returnEvent?: string) {
-    const rows = await this.run(retentionQuery(accountId, range, countBy, startEvent, returnEvent));
+  async retention(
+    accountId: string,
+    range: InsightsRange,
+    countBy: CountBy,
+    startEvent?: string,
+    returnEvent?: string,
+    options: AnswerOptions = {},
+  ) {
+    const rows = await this.run(retentionQuery(accountId, range, countBy, startEvent, returnEvent, options.rollups !== false));
     const cohorts = new Map<number, { cohort: string; size: number; values: number[] }>();
     for (const r of rows.filter((r) => Number(r.k) === -1)) {
       const c = Number(r.c);
