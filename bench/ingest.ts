@@ -2,9 +2,13 @@
  * bench/ingest: the service on embedded defaults vs bare Fastify, driven by autocannon on
  * loopback with 100 connections: single events and batches of 100. Prints events/s, p50/p99
  * and the ratio to bare Fastify; then checks the store holds exactly the acknowledged events
- * and how long an acknowledged event takes to become searchable.
+ * and how long an acknowledged event takes to become searchable. A last run sends web traffic
+ * (page views of many devices, no session ids), which the writer assigns to sessions and
+ * summarizes: it prints how long the writer took to store it after the last ack, and checks the
+ * session rollup counts exactly the stored sessions.
  *
- *   npm run bench:ingest   (BENCH_CONNECTIONS=100, BENCH_SINGLE_REQUESTS=200000, BENCH_BATCH_REQUESTS=4000)
+ *   npm run bench:ingest   (BENCH_CONNECTIONS=100, BENCH_SINGLE_REQUESTS=200000, BENCH_BATCH_REQUESTS=4000,
+ *                           BENCH_WEB_REQUESTS=2000, BENCH_WEB_DEVICES=20000)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +22,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 // of acknowledged events is exact and can be compared with the store.
 const SINGLE_REQUESTS = Number(process.env.BENCH_SINGLE_REQUESTS ?? 200_000);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 4_000);
+const WEB_REQUESTS = Number(process.env.BENCH_WEB_REQUESTS ?? 2_000);
+const WEB_DEVICES = Number(process.env.BENCH_WEB_DEVICES ?? 20_000);
 const ROOT = 'bench-root-key-0123456789abcdef';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -31,6 +37,20 @@ const EVENT = {
 };
 const SINGLE = JSON.stringify(EVENT);
 const BATCH = JSON.stringify({ events: Array.from({ length: 100 }, () => EVENT) });
+let webEvents = 0;
+/** A batch of 100 page views, each of the next device in turn (so a batch spans 100 sessions). */
+function webBatch(): string {
+  const events = Array.from({ length: 100 }, () => {
+    const n = webEvents++;
+    return {
+      eventType: 'track',
+      eventName: 'screen_view',
+      anonymousId: `device-${n % WEB_DEVICES}`,
+      context: { page: { url: `https://shop.example.com/page-${n % 50}` } },
+    };
+  });
+  return JSON.stringify({ events });
+}
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 
 interface Run {
@@ -73,6 +93,7 @@ async function load(
   eventsPerRequest: number,
   amount: number,
   secret?: string,
+  makeBody?: () => string,
 ): Promise<Run> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': UA };
   if (secret) headers.authorization = `Bearer ${secret}`;
@@ -81,7 +102,8 @@ async function load(
   const started = performance.now();
   let lastResponse = started;
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url, method: 'POST', headers, body, connections: CONNECTIONS, amount }, (err, result) =>
+    const requests = makeBody ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: makeBody() }) }] : undefined;
+    const instance = autocannon({ url, method: 'POST', headers, body, connections: CONNECTIONS, amount, requests }, (err, result) =>
       err ? reject(err) : resolve(result),
     );
     instance.on('response', () => {
@@ -156,12 +178,26 @@ async function main(): Promise<void> {
     searchable.push(performance.now() - acked);
   }
 
+  // Web traffic last: the writer is idle (the probes were searchable), so what it still has to
+  // store when the run ends is this run's.
+  const web = await load('service, web batch 100 (sessions)', `${base}/api/events/batch`, '', 100, WEB_REQUESTS, write, webBatch);
+
   // Exactly the acknowledged events are stored: stop (drains the log), then count in chDB directly.
+  const draining = performance.now();
   await stop(service);
-  const acknowledged = single.ok + batch.ok * 100 + searchable.length;
+  const drainSeconds = (performance.now() - draining) / 1000;
+  const acknowledged = single.ok + batch.ok * 100 + searchable.length + web.ok * 100;
   const { Session, drainPending } = await import('chdb');
   const session = new Session(join(dataDir, 'chdb'));
   const stored = Number(session.query('SELECT count() FROM events', 'TSV').trim());
+  const [storedSessions, rolledSessions] = session
+    .query(
+      `SELECT (SELECT uniqExact(session_id) FROM events WHERE session_id != ''), (SELECT sum(sessions) FROM session_rollup WHERE dimension = '')`,
+      'TSV',
+    )
+    .trim()
+    .split('\t')
+    .map(Number);
   const bytesOnDisk = Number(
     session.query("SELECT sum(bytes_on_disk) FROM system.parts WHERE table = 'events' AND active", 'TSV').trim(),
   );
@@ -169,7 +205,7 @@ async function main(): Promise<void> {
   session.close();
   await drainPending();
 
-  const rows = [bareSingle, single, bareBatch, batch];
+  const rows = [bareSingle, single, bareBatch, batch, web];
   console.log('| run | events/s | requests/s | p50 ms | p99 ms | 2xx | failed | seconds |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
@@ -181,13 +217,18 @@ async function main(): Promise<void> {
   console.log(`ratio to bare fastify, single: ${(single.requestsPerSec / bareSingle.requestsPerSec).toFixed(2)}`);
   console.log(`ratio to bare fastify, batch 100: ${(batch.requestsPerSec / bareBatch.requestsPerSec).toFixed(2)}`);
   console.log(`acknowledged events: ${acknowledged}, stored: ${stored} -> ${stored === acknowledged ? 'exact' : 'MISMATCH'}`);
+  const webSeconds = web.seconds + drainSeconds;
+  console.log(
+    `web run: ${web.ok * 100} events of ${WEB_DEVICES} devices acknowledged in ${web.seconds.toFixed(1)} s, all stored ${drainSeconds.toFixed(1)} s later (sessions assigned and summarized): ${Math.round((web.ok * 100) / webSeconds)} events/s end to end`,
+  );
+  console.log(`sessions: ${storedSessions} stored, ${rolledSessions} in the session rollup -> ${storedSessions === rolledSessions ? 'exact' : 'MISMATCH'}`);
   console.log(`store: ${parts} active parts, ${(bytesOnDisk / 1024 / 1024).toFixed(1)} MiB on disk`);
   const sorted = [...searchable].sort((a, b) => a - b);
   console.log(
     `ack -> searchable: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (flush interval 1000 ms)`,
   );
   rmSync(dataDir, { recursive: true, force: true });
-  if (stored !== acknowledged) process.exitCode = 1;
+  if (stored !== acknowledged || storedSessions !== rolledSessions) process.exitCode = 1;
 }
 
 await main();
