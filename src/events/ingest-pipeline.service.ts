@@ -8,6 +8,7 @@ import {
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/ingest-log/ingest-log.port.js';
+import { WRITER_LOCK, type WriterLock } from '../infrastructure/lock/writer-lock.port.js';
 import { PUBSUB, type PubSub } from '../infrastructure/pubsub/pubsub.port.js';
 import { EVENT_SEARCH, type EventSearch } from '../infrastructure/search/event-search.port.js';
 import { SessionAssigner } from '../sessions/session-assigner.js';
@@ -35,6 +36,7 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessions: SessionAssigner,
     private readonly summaries: SessionSummarizer,
+    @Inject(WRITER_LOCK) private readonly lock: WriterLock,
   ) {}
 
   /** Lets the ingest service see rows recovered from the log at start (to seed its dedup window). */
@@ -75,6 +77,20 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async write(batch: IngestBatch): Promise<void> {
+    // Writers take turns (across replicas on Redis): sessions and their summaries are read,
+    // then written back, so two batches of one device at once could split a session or count
+    // a change twice.
+    const rows = await this.lock.run('session-writer', () => this.storeWithSessions(batch));
+    // Indexed after the store took them; if indexing fails the batch is retried whole, which the
+    // store's dedup token and the index's event-id documents both make harmless. A replay indexes
+    // every row again, since an earlier attempt may have stored a row but not indexed it.
+    await this.search.index(batch.replay ? batch.rows : rows);
+    this.logger.debug({ batch: batch.id, events: batch.count, replay: batch.replay ?? false }, 'batch stored');
+    await this.pubsub.publish(EVENTS_STORED_CHANNEL, { batch: batch.id, count: batch.count });
+  }
+
+  /** Stores the batch's rows with sessions assigned, and brings their summaries up to date. */
+  private async storeWithSessions(batch: IngestBatch): Promise<Buffer> {
     const touched: TouchedSessions = new Map();
     const unstored = batch.replay ? await this.withoutStored(batch.rows, touched) : batch.rows;
     // Session ids are deterministic (device and first event), so a retried batch gets the same.
@@ -84,12 +100,7 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     // The batch's sessions, including those of rows an earlier attempt stored, are summarized
     // again; what an earlier attempt summarized already is skipped by its token.
     await this.summaries.summarize(sessionsOf(rows, touched), batch.id);
-    // Indexed after the store took them; if indexing fails the batch is retried whole, which the
-    // store's dedup token and the index's event-id documents both make harmless. A replay indexes
-    // every row again, since an earlier attempt may have stored a row but not indexed it.
-    await this.search.index(batch.replay ? batch.rows : rows);
-    this.logger.debug({ batch: batch.id, events: batch.count, replay: batch.replay ?? false }, 'batch stored');
-    await this.pubsub.publish(EVENTS_STORED_CHANNEL, { batch: batch.id, count: batch.count });
+    return rows;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ClickHouseModule } from './clickhouse/clickhouse.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { IngestLogModule } from './ingest-log/ingest-log.module.js';
+import { WriterLockModule } from './lock/writer-lock.module.js';
 import { PubSubModule } from './pubsub/pubsub.module.js';
 import { JobQueueModule } from './queue/job-queue.module.js';
 import { SearchModule } from './search/search.module.js';
@@ -10,7 +11,7 @@ import { SearchModule } from './search/search.module.js';
 /**
  * The one place that picks an adapter for every port from the configuration. Feature modules
  * inject ports by token (EVENTS_STORE, DOCUMENT_STORE, EVENT_SEARCH, INGEST_LOG, PUBSUB,
- * JOB_QUEUE) and never know which engine is behind them.
+ * JOB_QUEUE, WRITER_LOCK) and never know which engine is behind them.
  */
 @Global()
 @Module({})
@@ -24,6 +25,7 @@ export class InfrastructureModule {
       IngestLogModule.forRoot(),
       PubSubModule.forRoot(),
       JobQueueModule.forRoot(config),
+      WriterLockModule.forRoot(),
     ];
     return { module: InfrastructureModule, imports: modules, exports: modules };
   }
