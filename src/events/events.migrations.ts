@@ -12,7 +12,7 @@ import {
   UNBOUNDED,
   VISITOR_ROLLUP_TABLE,
 } from '../sessions/session-summaries.js';
-import { PAGE_VIEW_NAMES, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
+import { IS_PAGE_VIEW, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
 
 /** Events per account, minute, event name and type: counts and exact user and session sets. */
 export const ROLLUP_TABLE = 'events_by_minute';
@@ -140,7 +140,7 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       `INSERT INTO ${SESSIONS_TABLE} (account_id, session_id, start, end, pages)
        SELECT account_id, session_id, min(timestamp), max(timestamp), sumMap([${PAGE_KEY}], [toUInt64(1)])
        FROM events
-       WHERE session_id != '' AND is_bot = 0 AND event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})
+       WHERE session_id != '' AND is_bot = 0 AND ${IS_PAGE_VIEW}
          AND (account_id, session_id) NOT IN (SELECT account_id, session_id FROM ${SESSIONS_TABLE} WHERE notEmpty(pages.1))
        GROUP BY account_id, session_id
        ${UNBOUNDED}`,

@@ -1,4 +1,4 @@
-import { FIRST_EVENT_FIELDS, PAGE_VIEW_NAMES, SESSIONS_TABLE } from './session-tables.js';
+import { FIRST_EVENT_FIELDS, IS_PAGE_VIEW, SESSIONS_TABLE } from './session-tables.js';
 
 /**
  * Session summaries and the rollups that make insights fast.
@@ -51,7 +51,6 @@ function dimensionValue(d: (typeof ROLLUP_DIMENSIONS)[number]): string {
 }
 
 const TIME = "DateTime64(3, 'UTC')";
-const pageView = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
 
 /** Columns of a summary (session_deltas has `sign` too). */
 const SUMMARY_COLUMNS = `account_id LowCardinality(String),
@@ -149,7 +148,7 @@ export function summaryTableStatements(retentionDays: number): string[] {
 /** Page titles (the last one seen), for the pages insight. */
 export function pageTitleStatements(retentionDays: number): string[] {
   const select = `SELECT account_id, origin, path, anyLast(title) AS title, max(timestamp) AS last_seen
-    FROM events WHERE ${pageView} AND is_bot = 0 AND events.title != '' GROUP BY account_id, origin, path`;
+    FROM events WHERE ${IS_PAGE_VIEW} AND is_bot = 0 AND events.title != '' GROUP BY account_id, origin, path`;
   return [
     `CREATE TABLE IF NOT EXISTS ${PAGE_TITLES_TABLE} (
       account_id LowCardinality(String),
@@ -172,10 +171,10 @@ export function pageTitleStatements(retentionDays: number): string[] {
 export function sessionsViewSelect(): string {
   return `SELECT account_id, session_id, max(anonymous_id) AS device_id, max(user_id) AS user_id,
       min(timestamp) AS start, max(timestamp) AS end, count() AS events,
-      countIf(${pageView}) AS page_views,
+      countIf(${IS_PAGE_VIEW}) AS page_views,
       ${FIRST_EVENT_FIELDS.map((f) => `argMinState(${f}, timestamp) AS first_${f},`).join('\n      ')}
       argMaxStateIf(path, timestamp, path != '') AS exit_path,
-      sumMapIf([${PAGE_KEY}], [toUInt64(1)], ${pageView}) AS pages
+      sumMapIf([${PAGE_KEY}], [toUInt64(1)], ${IS_PAGE_VIEW}) AS pages
     FROM events
     WHERE session_id != '' AND is_bot = 0
     GROUP BY account_id, session_id`;

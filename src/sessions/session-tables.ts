@@ -13,6 +13,9 @@ export const SESSIONS_TABLE = 'sessions';
 /** Event names that are page views (OpenPanel's web SDK sends screen_view). */
 export const PAGE_VIEW_NAMES = ['screen_view', 'page_view', 'pageview'];
 
+/** SQL: the event is a page view (fixed names, no user input). */
+export const IS_PAGE_VIEW = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
+
 /** What a session keeps of its first event, each in its own `first_<field>` column. */
 export const FIRST_EVENT_FIELDS = [
   'path',
@@ -37,7 +40,6 @@ export type FirstEventField = (typeof FIRST_EVENT_FIELDS)[number];
 const TIME = "DateTime64(3, 'UTC')";
 
 export function sessionTableStatements(retentionDays: number): string[] {
-  const pageView = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
   return [
     `CREATE TABLE IF NOT EXISTS ${DEVICE_SESSIONS_TABLE} (
       account_id LowCardinality(String),
@@ -68,7 +70,7 @@ export function sessionTableStatements(retentionDays: number): string[] {
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${SESSIONS_TABLE}_mv TO ${SESSIONS_TABLE} AS
     SELECT account_id, session_id, max(anonymous_id) AS device_id, max(user_id) AS user_id,
       min(timestamp) AS start, max(timestamp) AS end, count() AS events,
-      countIf(${pageView}) AS page_views,
+      countIf(${IS_PAGE_VIEW}) AS page_views,
       ${FIRST_EVENT_FIELDS.map((f) => `argMinState(${f}, timestamp) AS first_${f},`).join('\n      ')}
       argMaxStateIf(path, timestamp, path != '') AS exit_path
     FROM events
