@@ -41,7 +41,7 @@ function plan(cuts: number[], everyBucketPartial = false): Plan {
   return { from: first, to: last, partial };
 }
 
-/** Rollup rows of the plan's whole buckets: `table`'s condition for it. */
+/** The condition on a rollup's `bucket` that keeps the plan's whole buckets. */
 function wholeBuckets(bag: ParamBag, p: Plan): string {
   const skip = p.partial.length > 0 ? ` AND bucket NOT IN ${bag.bind(p.partial.map((b) => b / 1000), 'Array(UInt32)')}` : '';
   return `bucket >= toDateTime(${bag.bind(Math.ceil(p.from / BUCKET_MS) * (BUCKET_MS / 1000), 'UInt32')}, 'UTC')

@@ -38,7 +38,7 @@ export const BUCKET_MS = 15 * 60_000;
 export const PAGE_KEY = `concat(origin, char(0), path)`;
 
 /** The rollup's dimensions: a first-event field, or the exit page. */
-export const ROLLUP_DIMENSIONS = [...FIRST_EVENT_FIELDS, 'exit'] as const;
+const ROLLUP_DIMENSIONS = [...FIRST_EVENT_FIELDS, 'exit'] as const;
 
 /**
  * The value stored for a dimension; referrer names carry their type after a NUL, so a breakdown

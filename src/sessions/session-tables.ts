@@ -11,7 +11,7 @@ export const DEVICE_SESSIONS_TABLE = 'device_sessions';
 export const SESSIONS_TABLE = 'sessions';
 
 /** Event names that are page views (OpenPanel's web SDK sends screen_view). */
-export const PAGE_VIEW_NAMES = ['screen_view', 'page_view', 'pageview'];
+const PAGE_VIEW_NAMES = ['screen_view', 'page_view', 'pageview'];
 
 /** SQL: the event is a page view (fixed names, no user input). */
 export const IS_PAGE_VIEW = `event_name IN (${PAGE_VIEW_NAMES.map((n) => `'${n}'`).join(', ')})`;
