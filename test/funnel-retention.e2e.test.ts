@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ACTIVITY_TABLE, activitySelect } from '../src/events/events.migrations.js';
+import { ACTIVITY_TABLE, activitySelect, STEP_EVENTS_TABLE, stepEventsSelect } from '../src/events/events.migrations.js';
 import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
 import { EVENTS_STORE } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { resolveRange } from '../src/insights/insights-range.js';
@@ -106,6 +106,9 @@ describe('funnels and retention', () => {
     assert.deepEqual(bySession.body.steps.map((s: { count: number }) => s.count), [5, 4, 1]);
     const pricing = await funnel({ steps: [{ name: 'view', filters: [{ name: 'path', operator: 'is', value: ['/pricing'] }] }, 'signup'] });
     assert.deepEqual(pricing.body.steps.map((s: { count: number }) => s.count), [2, 2]);
+    // A repeated step name: the second view must be a later event (u6's, 300 s on).
+    const twice = await funnel({ steps: ['view', 'view'] });
+    assert.deepEqual(twice.body.steps.map((s: { count: number; median_seconds_from_previous: number }) => [s.count, s.median_seconds_from_previous]), [[5, null], [1, 300]]);
     const tight = await funnel({ steps: ['view', 'signup'], window: 1200 });
     assert.deepEqual(tight.body.steps.map((s: { count: number }) => s.count), [5, 2], 'u1 (600 s) and u3 (1200 s, the edge)');
   });
@@ -114,6 +117,35 @@ describe('funnels and retention', () => {
     // Auckland's 2026-11-20 ends at 11:00 UTC: u2's pay (11:00:00.000) and u6 fall outside.
     const res = await funnel({ steps: ['view', 'signup', 'pay'], timezone: 'Pacific/Auckland' });
     assert.deepEqual(res.body.steps.map((s: { count: number }) => s.count), [4, 3, 1]);
+  });
+
+  it('answers funnels of event names the same from the step events as from the events', async () => {
+    const insights = t.app.get(InsightsService);
+    const steps = (...names: string[]) => names.map((name) => ({ name, filters: [] }));
+    const day = resolveRange({ startDate: D, endDate: D });
+    const cases: [Parameters<InsightsService['funnel']>[2], number, 'profile' | 'session', typeof day][] = [
+      [steps('view', 'signup', 'pay'), 3_600_000, 'profile', day],
+      [steps('view', 'signup', 'pay'), 3_600_000, 'session', day],
+      [steps('view', 'signup'), 1_200_000, 'profile', day],
+      [steps('signup', 'pay'), 60_000, 'profile', day],
+      [steps('view', 'view'), 3_600_000, 'profile', day],
+      [steps('view', 'signup', 'pay'), 3_600_000, 'profile', resolveRange({ startDate: D, endDate: D, timezone: 'Pacific/Auckland' })],
+      [steps('visit', 'purchase'), 7 * 86_400_000, 'profile', resolveRange({ startDate: '2026-11-01', endDate: '2026-11-30' })],
+    ];
+    for (const [s, window, countBy, range] of cases) {
+      const narrow = await insights.funnel(acct.accountId, range, s, window, countBy);
+      const wide = await insights.funnel(acct.accountId, range, s, window, countBy, { rollups: false });
+      assert.deepEqual(narrow, wide, `${s.map((x) => x.name)} ${countBy} ${window}`);
+    }
+    // The step events are really what answers: emptied, the answer changes.
+    const [first] = cases;
+    const before = await insights.funnel(acct.accountId, day, first![0], first![1], 'profile');
+    assert.equal(before.steps[0]!.count, 5);
+    const store = t.app.get(EVENTS_STORE);
+    await store.command(`TRUNCATE TABLE ${STEP_EVENTS_TABLE}`);
+    assert.equal((await insights.funnel(acct.accountId, day, first![0], first![1], 'profile')).steps[0]!.count, 0);
+    await store.command(`INSERT INTO ${STEP_EVENTS_TABLE} ${stepEventsSelect()}`);
+    assert.deepEqual(await insights.funnel(acct.accountId, day, first![0], first![1], 'profile'), before);
   });
 
   it('answers a retention triangle by first-seen day, week or month', async () => {

@@ -170,6 +170,29 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${ACTIVITY_TABLE}_mv TO ${ACTIVITY_TABLE} AS ${activitySelect()}`,
     ],
   },
+  {
+    version: 7,
+    name: 'step events: each event as name, time and hashed profile and session, for funnels',
+    // Like version 6: a copy of the events stored before, then the view follows new inserts.
+    statements: ({ retentionDays }) => [
+      `CREATE TABLE IF NOT EXISTS ${STEP_EVENTS_TABLE} (
+        account_id LowCardinality(String),
+        event_name LowCardinality(String),
+        timestamp DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+        profile UInt64,
+        session UInt64
+      )
+      ENGINE = MergeTree
+      PARTITION BY toYYYYMM(timestamp)
+      ORDER BY (account_id, event_name, profile, timestamp)
+      TTL toDateTime(timestamp) + INTERVAL ${retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+      `DROP VIEW IF EXISTS ${STEP_EVENTS_TABLE}_mv`,
+      `TRUNCATE TABLE ${STEP_EVENTS_TABLE}`,
+      `INSERT INTO ${STEP_EVENTS_TABLE} ${stepEventsSelect()} SETTINGS max_execution_time = 0`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${STEP_EVENTS_TABLE}_mv TO ${STEP_EVENTS_TABLE} AS ${stepEventsSelect()}`,
+    ],
+  },
 ];
 
 /**
@@ -182,6 +205,22 @@ export const ACTIVITY_TABLE = 'profile_activity';
 export function activitySelect(): string {
   return `SELECT DISTINCT account_id, toStartOfFifteenMinutes(timestamp) AS bucket, sipHash64(${USER_KEY}) AS profile
     FROM events WHERE is_bot = 0 AND ${USER_KEY} != ''`;
+}
+
+/**
+ * Every event (bots left out) as its name, time, and its profile (user id, else anonymous id)
+ * and session as 64-bit hashes (0: none). A funnel whose steps are event names alone reads this
+ * instead of the events: no strings to read or hash per event. Sorted by name and profile, so a
+ * profile's events sit together (grouping by profile is about a third faster than with the
+ * events in time order); a month per partition keeps a range's read to the months it touches.
+ * Exact duplicates (a batch stored twice) change no funnel, which folds first times.
+ */
+export const STEP_EVENTS_TABLE = 'step_events';
+
+export function stepEventsSelect(): string {
+  return `SELECT account_id, event_name, timestamp,
+      if(${USER_KEY} != '', sipHash64(${USER_KEY}), 0) AS profile, if(session_id != '', sipHash64(session_id), 0) AS session
+    FROM events WHERE is_bot = 0`;
 }
 
 /** Columns of web events: page, traffic source, place, and whether a bot sent it. */
@@ -215,5 +254,6 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
     [PAGE_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
     [PAGE_TITLES_TABLE]: `toDateTime(last_seen) + toIntervalDay(${retentionDays})`,
     [ACTIVITY_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
+    [STEP_EVENTS_TABLE]: `toDateTime(timestamp) + toIntervalDay(${retentionDays})`,
   };
 }

@@ -1,7 +1,7 @@
 import { bucket } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
-import { ACTIVITY_TABLE } from '../events/events.migrations.js';
+import { ACTIVITY_TABLE, STEP_EVENTS_TABLE } from '../events/events.migrations.js';
 import { type BuiltQuery, DIMENSIONS, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
@@ -18,18 +18,23 @@ const ENTITY: Record<CountBy, string> = {
   session: 'session_id',
 };
 
+/** The same, as step_events hashes them (0: none). */
+const STEP_ENTITY: Record<CountBy, string> = { profile: 'profile', session: 'session' };
+
 function stepCondition(step: FunnelStep, bag: ParamBag): string {
   const parts = [`event_name = ${bag.bind(step.name, 'String')}`, ...step.filters.map((f) => filterSql(f, DIMENSIONS[f.name]!, bag))];
   return parts.map((p) => `(${p})`).join(' AND ');
 }
 
 /**
- * A funnel in one pass. Each entity's step events in the range are folded in time order: it
- * enters at its first event of step 1, and reaches step k+1 at the first event of that step
- * after reaching step k, as long as it is within `windowMs` of the entry. Events of a later step
- * before the earlier one do not count. Per entity: the level reached and the time from each
- * step to the next; overall, the count reaching each step and the median of those times.
- * Events that are only step 1 matter only as the entry, so just the first of them is folded.
+ * A funnel. Each entity enters at its first event of step 1 in the range, and reaches step k+1
+ * at the first event of that step at or after reaching step k, as long as it is within
+ * `windowMs` of the entry; events of a later step before the earlier one do not count. Overall:
+ * the count reaching each step (c0, c1, ...) and the median time from the step before (m1, ...).
+ *
+ * Steps that are event names alone are read from step_events (hashed entities, no strings);
+ * steps with filters need the events' columns. `useStepEvents: false` forces the events (tests
+ * compare the two).
  */
 export function funnelQuery(
   accountId: string,
@@ -37,11 +42,69 @@ export function funnelQuery(
   steps: FunnelStep[],
   windowMs: number,
   countBy: CountBy,
+  useStepEvents = true,
 ): BuiltQuery {
   const bag = new ParamBag();
-  const entity = ENTITY[countBy];
-  const mask = steps.map((s, i) => `if(${stepCondition(s, bag)}, ${2 ** i}, 0)`).join(' + ');
+  const narrow = useStepEvents && steps.every((s) => s.filters.length === 0);
+  const [table, entity, none] = narrow ? [STEP_EVENTS_TABLE, STEP_ENTITY[countBy], '0'] : ['events', ENTITY[countBy], "''"];
+  const account = bag.bind(accountId, 'String');
+  /** Rows (entity, t in ms[, m]) of the step events with the given names. */
+  const rows = (names: string[], columns = '') => `SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t${columns}
+      FROM ${table}
+      PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
+        AND event_name IN ${bag.bind([...new Set(names)], 'Array(String)')}${narrow ? '' : ' AND is_bot = 0'}
+      WHERE entity != ${none}`;
   const window = bag.bind(windowMs, 'Int64');
+  const distinct = new Set(steps.map((s) => s.name)).size === steps.length;
+  return {
+    sql: distinct ? stepwise(bag, steps, rows, window) : folded(bag, steps, rows, window),
+    params: bag.params,
+  };
+}
+
+type StepRows = (names: string[], columns?: string) => string;
+
+/**
+ * Step names all differ, so an event is of one step at most, and the first event of step k+1
+ * at or after step k is the least such time: per entity, the entry time, and the times of each
+ * later step in an array, searched one step after the other. No sorting, no fold: the entry
+ * needs only a minimum, and the (usually few) later-step events a small array each.
+ */
+function stepwise(bag: ParamBag, steps: FunnelStep[], rows: StepRows, window: string): string {
+  const [first, ...later] = steps;
+  const entry =
+    first!.filters.length > 0
+      ? `SELECT entity, t FROM (${rows([first!.name], ', *')}) WHERE ${stepCondition(first!, bag)}`
+      : rows([first!.name]);
+  const arrays = later.map((s, i) => `groupArrayIf(t, ${stepCondition(s, bag)}) AS a${i + 1}`);
+  // t{k}: the step's time, or the largest Int64 when not reached; ok{k}: reached in the window.
+  const NEVER = '9223372036854775807';
+  const reached = later.map(
+    (_, i) => `arrayMin(arrayPushBack(arrayFilter(x -> x >= t${i}, a${i + 1}), ${NEVER})) AS t${i + 1},
+      ${i === 0 ? '' : `ok${i} AND `}t${i + 1} <= t0 + ${window} AS ok${i + 1}`,
+  );
+  const counts = ['count() AS c0', ...later.map((_, i) => `countIf(ok${i + 1}) AS c${i + 1}`)];
+  const medians = later.map((_, i) => `quantileExactInclusiveIf(0.5)(t${i + 1} - t${i}, ok${i + 1}) AS m${i + 1}`);
+  return `SELECT ${[...counts, ...medians].join(', ')}
+FROM (
+  SELECT t0, ${reached.join(',\n    ')}
+  FROM (
+    SELECT entity, min(t) AS t0 FROM (${entry}) GROUP BY entity
+  ) AS entered
+  LEFT JOIN (
+    SELECT entity, ${arrays.join(', ')} FROM (${rows(later.map((s) => s.name), ', *')}) GROUP BY entity
+  ) AS later USING entity
+)
+SETTINGS join_use_nulls = 0`;
+}
+
+/**
+ * Steps that share an event name (an event may be of several): each entity's step events are
+ * folded in time order. Events that are only step 1 matter only as the entry, so just the first
+ * of them is folded.
+ */
+function folded(bag: ParamBag, steps: FunnelStep[], rows: StepRows, window: string): string {
+  const mask = steps.map((s, i) => `if(${stepCondition(s, bag)}, ${2 ** i}, 0)`).join(' + ');
   const n = steps.length;
   // State: (level reached, entry time, time of the last step reached, gaps between steps).
   const fold = `arrayFold((acc, e) ->
@@ -56,21 +119,12 @@ export function funnelQuery(
       CAST((0, 0, 0, []), 'Tuple(UInt8, Int64, Int64, Array(Int64))'))`;
   const counts = steps.map((_, i) => `countIf(level >= ${i + 1}) AS c${i}`);
   const medians = steps.slice(1).map((_, i) => `quantileExactInclusiveIf(0.5)(gaps[${i + 1}], level >= ${i + 2}) AS m${i + 1}`);
-  return {
-    sql: `SELECT ${[...counts, ...medians].join(', ')}
+  return `SELECT ${[...counts, ...medians].join(', ')}
 FROM (
   SELECT entity, ${fold} AS state, state.1 AS level, state.4 AS gaps
-  FROM (
-    SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t, toUInt32(${mask}) AS m
-    FROM events
-    PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
-      AND event_name IN ${bag.bind([...new Set(steps.map((s) => s.name))], 'Array(String)')} AND is_bot = 0
-    WHERE entity != ''
-  )
+  FROM (SELECT entity, t, toUInt32(${mask}) AS m FROM (${rows(steps.map((s) => s.name), ', *')}))
   GROUP BY entity
-)`,
-    params: bag.params,
-  };
+)`;
 }
 
 /**

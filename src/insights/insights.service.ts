@@ -40,7 +40,8 @@ function figures(row: Record<string, unknown> | undefined, prefix = ''): Session
 /**
  * How a question is answered: from the rollups (the default where one covers the question: the
  * session rollups without filters, see rollup-query.ts; profile activity for retention over any
- * event) or from the sessions' summaries and the events themselves. Tests compare the two.
+ * event; step events for funnels of event names) or from the sessions' summaries and the events
+ * themselves. Tests compare the two.
  */
 export interface AnswerOptions {
   rollups?: boolean;
@@ -129,8 +130,15 @@ export class InsightsService {
     }));
   }
 
-  async funnel(accountId: string, range: InsightsRange, steps: FunnelStep[], windowMs: number, countBy: CountBy) {
-    const [row] = await this.run(funnelQuery(accountId, range, steps, windowMs, countBy));
+  async funnel(
+    accountId: string,
+    range: InsightsRange,
+    steps: FunnelStep[],
+    windowMs: number,
+    countBy: CountBy,
+    options: AnswerOptions = {},
+  ) {
+    const [row] = await this.run(funnelQuery(accountId, range, steps, windowMs, countBy, options.rollups !== false));
     const counts = steps.map((_, i) => Number(row?.[`c${i}`] ?? 0));
     const rate = (n: number) => (counts[0] ? Math.round((n / counts[0]) * 10_000) / 100 : 0);
     return {
