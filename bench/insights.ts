@@ -19,7 +19,8 @@ import {
   rebuildStatements,
   SESSION_LATEST_TABLE,
   SESSION_ROLLUP_TABLE,
-  VISITOR_ROLLUP_TABLE,
+  VISITOR_BITMAPS_TABLE,
+  VISITOR_IDS_TABLE,
 } from '../src/sessions/session-summaries.js';
 import { SESSIONS_TABLE } from '../src/sessions/session-tables.js';
 import { ACTIVITY_TABLE, STEP_EVENTS_TABLE } from '../src/events/events.migrations.js';
@@ -79,7 +80,7 @@ async function load(dataDir: string, accountId: string, now: number) {
   // The views wrote a part per inserted block; merge them as background merges do in time
   // (profile_activity keeps a profile's bucket once only after a merge).
   for (const table of [ACTIVITY_TABLE, STEP_EVENTS_TABLE]) session.query(`OPTIMIZE TABLE ${table} FINAL`);
-  const tables = ['events', ACTIVITY_TABLE, STEP_EVENTS_TABLE, SESSIONS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_ROLLUP_TABLE, PAGE_ROLLUP_TABLE];
+  const tables = ['events', ACTIVITY_TABLE, STEP_EVENTS_TABLE, SESSIONS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_IDS_TABLE, VISITOR_BITMAPS_TABLE, PAGE_ROLLUP_TABLE];
   const sizes = session.query(
     `SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active AND table IN (${list(tables)}) GROUP BY table ORDER BY table`,
     'TSV',

@@ -9,8 +9,11 @@ import {
   SESSION_ROLLUP_TABLE,
   sessionsViewSelect,
   summaryTableStatements,
+  SESSION_DELTAS_TABLE,
   UNBOUNDED,
-  VISITOR_ROLLUP_TABLE,
+  OLD_VISITOR_ROLLUP_TABLE,
+  VISITOR_BITMAPS_TABLE,
+  VISITOR_REMOVALS_TABLE,
 } from '../sessions/session-summaries.js';
 import { IS_PAGE_VIEW, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
 
@@ -132,7 +135,9 @@ export const EVENTS_MIGRATIONS: Migration[] = [
     // The sessions view also counts page views per page from here on; sessions stored before
     // get theirs from events (once: a session that has them is skipped on a re-run). Then
     // every stored session is summarized into emptied rollups, and page titles are copied.
-    // Like version 2, exact when nothing else writes meanwhile, which holds at boot.
+    // Like version 2, exact when nothing else writes meanwhile, which holds at boot. The tables
+    // and the rebuild are today's, so a new store gets the current shape here; version 8 brings
+    // stores made by the earlier text there.
     statements: ({ retentionDays }) => [
       `ALTER TABLE ${SESSIONS_TABLE}
         ADD COLUMN IF NOT EXISTS pages SimpleAggregateFunction(sumMap, Tuple(Array(String), Array(UInt64)))`,
@@ -193,6 +198,19 @@ export const EVENTS_MIGRATIONS: Migration[] = [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${STEP_EVENTS_TABLE}_mv TO ${STEP_EVENTS_TABLE} AS ${stepEventsSelect()}`,
     ],
   },
+  {
+    version: 8,
+    name: 'dense visitor ids, and visitor bitmaps instead of the hashed visitor rollup',
+    // The summaries gain the visitor's id; the hashed rollup goes; every stored session is
+    // summarized again (as in version 5) with ids given out in order of first session.
+    statements: ({ retentionDays }) => [
+      ...[SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE].map((t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS visitor_id UInt32 AFTER visitor`),
+      `DROP VIEW IF EXISTS ${OLD_VISITOR_ROLLUP_TABLE}_mv`,
+      `DROP TABLE IF EXISTS ${OLD_VISITOR_ROLLUP_TABLE}`,
+      ...summaryTableStatements(retentionDays),
+      ...rebuildStatements(),
+    ],
+  },
 ];
 
 /**
@@ -250,7 +268,8 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
     [SESSIONS_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
     [SESSION_LATEST_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
     [SESSION_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
-    [VISITOR_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
+    [VISITOR_BITMAPS_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
+    [VISITOR_REMOVALS_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
     [PAGE_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
     [PAGE_TITLES_TABLE]: `toDateTime(last_seen) + toIntervalDay(${retentionDays})`,
     [ACTIVITY_TABLE]: `bucket + toIntervalDay(${retentionDays})`,

@@ -5,8 +5,8 @@ import {
   PAGE_ROLLUP_TABLE,
   SESSION_LATEST_TABLE,
   SESSION_ROLLUP_TABLE,
-  VISITOR_HASH,
-  VISITOR_ROLLUP_TABLE,
+  VISITOR_BITMAPS_TABLE,
+  VISITOR_REMOVALS_TABLE,
 } from '../sessions/session-summaries.js';
 import { type BuiltQuery, DIMENSIONS, ms, withTitles } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
@@ -87,20 +87,45 @@ function sessionRows(bag: ParamBag, account: string, p: Plan, dimension: string,
   return partial ? `${rolled}\n    UNION ALL\n    ${partial}` : rolled;
 }
 
-/** Rows (t, visitor): the visitors (hashed) with a session starting in each whole bucket, and the partial ones. */
-function visitorRows(bag: ParamBag, account: string, p: Plan): string {
-  const where = `account_id = ${account} AND ${wholeBuckets(bag, p)}`;
-  // A (bucket, visitor) whose only session there moved to another bucket (a late event) sums to
-  // 0: such keys are found from their negative rows, which are few, and left out.
-  const rolled = `SELECT toDateTime64(bucket, 3, 'UTC') AS t, visitor
-    FROM ${VISITOR_ROLLUP_TABLE}
-    WHERE ${where} AND sessions > 0 AND (bucket, visitor) NOT IN (
-      SELECT bucket, visitor FROM ${VISITOR_ROLLUP_TABLE}
-      WHERE ${where} AND (bucket, visitor) IN (SELECT bucket, visitor FROM ${VISITOR_ROLLUP_TABLE} WHERE ${where} AND sessions < 0)
-      GROUP BY bucket, visitor
-      HAVING sum(sessions) <= 0)`;
-  const partial = partialSessions(bag, account, p, [`${VISITOR_HASH}({visitor}) AS visitor`]);
-  return partial ? `${rolled}\n    UNION ALL\n    ${partial}` : rolled;
+/** An empty bitmap of visitor ids. */
+const NO_VISITORS = `arrayReduce('groupBitmapState', CAST([], 'Array(UInt32)'))`;
+
+/**
+ * Rows (g, visitors): per group (`group` of the start `t` of a bucket or a partial session),
+ * its unique visitors. That is the union of its whole buckets' bitmaps, less the visitors a
+ * session left in one of them (visitor_removals) that have no session left in any of them,
+ * plus the visitors of its partial buckets' sessions.
+ */
+function visitorCounts(bag: ParamBag, account: string, p: Plan, group: (t: string) => string): string {
+  const whole = wholeBuckets(bag, p);
+  const t = `toDateTime64(bucket, 3, 'UTC')`;
+  const removed = `SELECT bucket, visitor FROM ${VISITOR_REMOVALS_TABLE} WHERE account_id = ${account} AND ${whole}`;
+  // Where the removed visitors' sessions start now, by their latest summaries. Usually none were
+  // removed: the count, a constant once computed, then spares reading session_latest at all.
+  const latest = (c: string) => `argMax(${SESSION_LATEST_TABLE}.${c}, ${SESSION_LATEST_TABLE}.version)`;
+  const stayed = `SELECT toDateTime(toStartOfFifteenMinutes(${latest('start')}), 'UTC') AS stayed_bucket, ${latest('visitor_id')} AS stayed_visitor
+      FROM ${SESSION_LATEST_TABLE}
+      WHERE (SELECT count() FROM (${removed})) > 0 AND account_id = ${account} AND session_id IN (
+        SELECT session_id FROM ${SESSION_LATEST_TABLE}
+        WHERE account_id = ${account} AND visitor_id IN (SELECT visitor FROM (${removed})))
+      GROUP BY session_id`;
+  const gone = `SELECT ${group(t)} AS g, visitor FROM (
+        SELECT bucket, visitor, 0 AS stays FROM (${removed})
+        UNION ALL
+        SELECT bucket, visitor, 1 AS stays FROM (SELECT stayed_bucket AS bucket, stayed_visitor AS visitor FROM (${stayed})) WHERE ${whole})
+      GROUP BY g, visitor
+      HAVING max(stays) = 0`;
+  const partial = partialSessions(bag, account, p, ['{visitor_id} AS visitor']);
+  const sources = [
+    `SELECT ${group(t)} AS g, groupBitmapMergeState(visitors) AS whole, ${NO_VISITORS} AS gone, ${NO_VISITORS} AS partial
+      FROM ${VISITOR_BITMAPS_TABLE} WHERE account_id = ${account} AND ${whole} GROUP BY g`,
+    `SELECT g, ${NO_VISITORS}, groupBitmapState(visitor), ${NO_VISITORS} FROM (${gone}) GROUP BY g`,
+    ...(partial ? [`SELECT ${group('t')} AS g, ${NO_VISITORS}, ${NO_VISITORS}, groupBitmapState(visitor) FROM (${partial}) GROUP BY g`] : []),
+  ];
+  return `SELECT g, bitmapCardinality(bitmapOr(bitmapAndnot(groupBitmapMergeState(whole), groupBitmapMergeState(gone)),
+      groupBitmapMergeState(partial))) AS visitors
+    FROM (${sources.join('\n    UNION ALL\n    ')})
+    GROUP BY g`;
 }
 
 /** OpenPanel's session figures over rows `c` keeps; `visitors` is the unique visitor count. */
@@ -124,8 +149,8 @@ export function rollupMetricsQuery(accountId: string, previousFrom: number, from
     sql: `SELECT ${figures(current, 'any(v.current)')}, ${figures(`NOT (${current})`, 'any(v.previous)', 'previous_')}
 FROM (${sessionRows(bag, account, p, '')}) AS s
 CROSS JOIN (
-  SELECT uniqExactIf(visitor, ${current}) AS current, uniqExactIf(visitor, NOT (${current})) AS previous
-  FROM (${visitorRows(bag, account, p)})
+  SELECT maxIf(visitors, g) AS current, maxIf(visitors, NOT g) AS previous
+  FROM (${visitorCounts(bag, account, p, (t) => `${t} >= ${ms(bag, from)}`)})
 ) AS v`,
     params: bag.params,
   };
@@ -142,7 +167,7 @@ export function rollupTimeseriesQuery(accountId: string, range: InsightsRange): 
   return {
     sql: `SELECT toUnixTimestamp(s.bucket) * 1000 AS t, ${figures('1', 'any(v.visitors)')}
 FROM (SELECT ${b('t')} AS bucket, * FROM (${sessionRows(bag, account, p, '')})) AS s
-LEFT JOIN (SELECT ${b('t')} AS bucket, uniqExact(visitor) AS visitors FROM (${visitorRows(bag, account, p)}) GROUP BY bucket) AS v
+LEFT JOIN (SELECT g AS bucket, visitors FROM (${visitorCounts(bag, account, p, b)})) AS v
   ON s.bucket = v.bucket
 GROUP BY s.bucket
 ORDER BY s.bucket WITH FILL FROM ${b(ms(bag, range.from))} TO ${b(`${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}`,

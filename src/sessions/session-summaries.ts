@@ -12,9 +12,12 @@ import { FIRST_EVENT_FIELDS, IS_PAGE_VIEW, SESSIONS_TABLE } from './session-tabl
  *
  * - `session_rollup`: per 15 minutes of session start, per dimension value of the session's
  *   first event (and its exit page), sessions, bounces, duration and page views;
- * - `visitor_rollup`: per 15 minutes, the sessions of each visitor (a 64-bit hash of its id:
- *   counting 8-byte keys is several times faster, and two of ten million visitors share a
- *   hash with a probability of about 3 in a million);
+ * - `visitor_bitmaps`: per 15 minutes, the visitors with a session starting there, as a bitmap
+ *   of dense visitor ids (`visitor_ids`, given out by the writer): a range's unique visitors are
+ *   the union of its buckets' bitmaps, a few ms for millions of (visitor, bucket) pairs;
+ * - `visitor_removals`: the (bucket, visitor) a session left (its start moved to another bucket,
+ *   or its visitor changed). A bitmap cannot take a visitor out, so a query subtracts those of
+ *   them without another session there; they are rare;
  * - `page_rollup`: per 15 minutes, per page, the sessions that viewed it and their figures.
  *
  * A session that changes (a later event, a late event before its start) is taken out where it
@@ -24,12 +27,16 @@ import { FIRST_EVENT_FIELDS, IS_PAGE_VIEW, SESSIONS_TABLE } from './session-tabl
 export const SESSION_DELTAS_TABLE = 'session_deltas';
 export const SESSION_LATEST_TABLE = 'session_latest';
 export const SESSION_ROLLUP_TABLE = 'session_rollup';
-export const VISITOR_ROLLUP_TABLE = 'visitor_rollup';
+export const VISITOR_IDS_TABLE = 'visitor_ids';
+export const VISITOR_BITMAPS_TABLE = 'visitor_bitmaps';
+export const VISITOR_REMOVALS_TABLE = 'visitor_removals';
 export const PAGE_ROLLUP_TABLE = 'page_rollup';
 export const PAGE_TITLES_TABLE = 'page_titles';
+/** The visitors' earlier rollup (a 64-bit hash per bucket), replaced by the bitmaps in migration 8. */
+export const OLD_VISITOR_ROLLUP_TABLE = 'visitor_rollup';
 
-/** How visitor_rollup keys a visitor. */
-export const VISITOR_HASH = 'sipHash64';
+/** Who a session's visitor is: its device, else its user (over a session's partial rows). */
+const SESSION_VISITOR = `if(max(device_id) != '', max(device_id), max(user_id))`;
 
 /** The rollups' bucket, in ms. */
 export const BUCKET_MS = 15 * 60_000;
@@ -57,6 +64,7 @@ const SUMMARY_COLUMNS = `account_id LowCardinality(String),
       session_id String,
       version DateTime64(6, 'UTC'),
       visitor String,
+      visitor_id UInt32,
       start ${TIME},
       end ${TIME},
       events UInt64,
@@ -70,6 +78,7 @@ const SUMMARY_NAMES = [
   'session_id',
   'version',
   'visitor',
+  'visitor_id',
   'start',
   'end',
   'events',
@@ -121,8 +130,33 @@ export function summaryTableStatements(retentionDays: number): string[] {
     TTL toDateTime(end) + INTERVAL ${retentionDays} DAY
     SETTINGS non_replicated_deduplication_window = 1000`,
     rollupTable(SESSION_ROLLUP_TABLE, `dimension LowCardinality(String), value String, ${sums}`, 'dimension, bucket, value'),
-    rollupTable(VISITOR_ROLLUP_TABLE, 'visitor UInt64, sessions Int64', 'bucket, visitor'),
     rollupTable(PAGE_ROLLUP_TABLE, `page String, views Int64, ${sums}`, 'bucket, page'),
+    // Dense ids from 1 per account, given out by the writer (one at a time, under the writer lock).
+    `CREATE TABLE IF NOT EXISTS ${VISITOR_IDS_TABLE} (
+      account_id LowCardinality(String),
+      visitor String,
+      id UInt32
+    )
+    ENGINE = ReplacingMergeTree
+    ORDER BY (account_id, visitor)`,
+    `CREATE TABLE IF NOT EXISTS ${VISITOR_BITMAPS_TABLE} (
+      account_id LowCardinality(String),
+      bucket DateTime('UTC'),
+      visitors AggregateFunction(groupBitmap, UInt32)
+    )
+    ENGINE = AggregatingMergeTree
+    ORDER BY (account_id, bucket)
+    TTL bucket + INTERVAL ${retentionDays} DAY
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS ${VISITOR_REMOVALS_TABLE} (
+      account_id LowCardinality(String),
+      bucket DateTime('UTC'),
+      visitor UInt32
+    )
+    ENGINE = MergeTree
+    ORDER BY (account_id, bucket, visitor)
+    TTL bucket + INTERVAL ${retentionDays} DAY
+    SETTINGS non_replicated_deduplication_window = 1000`,
     // The empty dimension is the total. Within a block a -1 and +1 of the same key cancel out.
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${SESSION_ROLLUP_TABLE}_mv TO ${SESSION_ROLLUP_TABLE} AS
     SELECT account_id, d.1 AS dimension, ${BUCKET} AS bucket, d.2 AS value,
@@ -131,10 +165,20 @@ export function summaryTableStatements(retentionDays: number): string[] {
     FROM ${SESSION_DELTAS_TABLE}
     ARRAY JOIN [('', ''), ${ROLLUP_DIMENSIONS.map((d) => `('${d}', ${dimensionValue(d)})`).join(', ')}] AS d
     GROUP BY account_id, dimension, bucket, value`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${VISITOR_ROLLUP_TABLE}_mv TO ${VISITOR_ROLLUP_TABLE} AS
-    SELECT account_id, ${BUCKET} AS bucket, ${VISITOR_HASH}(${column('visitor')}) AS visitor, sum(sign) AS sessions
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${VISITOR_BITMAPS_TABLE}_mv TO ${VISITOR_BITMAPS_TABLE} AS
+    SELECT account_id, ${BUCKET} AS bucket, groupBitmapState(visitor_id) AS visitors
     FROM ${SESSION_DELTAS_TABLE}
-    GROUP BY account_id, bucket, visitor`,
+    WHERE sign > 0
+    GROUP BY account_id, bucket`,
+    // Per session, the (bucket, visitor) its deltas take out more than put in.
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${VISITOR_REMOVALS_TABLE}_mv TO ${VISITOR_REMOVALS_TABLE} AS
+    SELECT account_id, bucket, visitor
+    FROM (
+      SELECT account_id, ${BUCKET} AS bucket, visitor_id AS visitor, sum(sign) AS net
+      FROM ${SESSION_DELTAS_TABLE}
+      GROUP BY account_id, session_id, bucket, visitor
+    )
+    WHERE net < 0`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${PAGE_ROLLUP_TABLE}_mv TO ${PAGE_ROLLUP_TABLE} AS
     SELECT account_id, ${BUCKET} AS bucket, p.1 AS page, sum(sign * toInt64(p.2)) AS views,
       sum(sign) AS sessions, sum(sign * ${BOUNCED}) AS bounces, sum(sign * ${DURATION}) AS duration_ms,
@@ -182,11 +226,12 @@ export function sessionsViewSelect(): string {
 
 /**
  * The current summary of the sessions `where` selects (on `sessions`), merged from their
- * partial rows, as session_deltas rows with `sign`.
+ * partial rows, as session_deltas rows with `sign`; `visitor_id` is left 0 for the writer (or
+ * the rebuild) to look up.
  */
 function freshSummaries(where: string): string {
   return `SELECT account_id, session_id, now64(6) AS version,
-      if(max(device_id) != '', max(device_id), max(user_id)) AS visitor,
+      ${SESSION_VISITOR} AS visitor, toUInt32(0) AS visitor_id,
       min(start) AS start, max(end) AS end, sum(events) AS events, sum(page_views) AS page_views,
       ${FIRST_EVENT_FIELDS.map((f) => `argMinMerge(first_${f}) AS first_${f},`).join('\n      ')}
       argMaxMerge(exit_path) AS exit_path,
@@ -214,16 +259,47 @@ export function summarizeQuery(): string {
   return deltasSelect(`account_id = {account:String} AND session_id IN {ids:Array(String)}`);
 }
 
+/** The id of each visitor in the account's `visitor_ids`, for the given visitors (bound as {visitors}). */
+export function visitorIdsQuery(): string {
+  return `SELECT visitor, any(id) AS id FROM ${VISITOR_IDS_TABLE}
+    WHERE account_id = {account:String} AND visitor IN {visitors:Array(String)}
+    GROUP BY visitor`;
+}
+
+/** The highest visitor id given out in the account (0: none yet). */
+export function lastVisitorIdQuery(): string {
+  return `SELECT max(id) AS id FROM ${VISITOR_IDS_TABLE} WHERE account_id = {account:String}`;
+}
+
 /**
  * Summaries of every stored session, for a migration or after a bulk load that bypassed the
- * writer: the rollups are emptied and filled again from `sessions`.
+ * writer: the rollups and visitor ids are emptied and filled again from `sessions`.
  */
 export function rebuildStatements(): string[] {
+  // Ids in order of each visitor's first session, as the writer would have given them out.
+  const visitors = `SELECT account_id, visitor, toUInt32(row_number() OVER (PARTITION BY account_id ORDER BY first, visitor)) AS id
+    FROM (
+      SELECT account_id, visitor, min(start) AS first
+      FROM (SELECT account_id, ${SESSION_VISITOR} AS visitor, min(start) AS start FROM ${SESSIONS_TABLE} GROUP BY account_id, session_id)
+      GROUP BY account_id, visitor
+    )`;
+  const columns = SUMMARY_NAMES.split(', ').map((c) => (c === 'visitor_id' ? 'ids.id AS visitor_id' : `s.${c} AS ${c}`));
+  const withIds = `SELECT ${columns.join(', ')}, s.sign AS sign
+    FROM (${freshSummaries('1')}) AS s
+    LEFT JOIN ${VISITOR_IDS_TABLE} AS ids ON ids.account_id = s.account_id AND ids.visitor = s.visitor`;
+  const tables = [
+    SESSION_DELTAS_TABLE,
+    SESSION_LATEST_TABLE,
+    SESSION_ROLLUP_TABLE,
+    VISITOR_IDS_TABLE,
+    VISITOR_BITMAPS_TABLE,
+    VISITOR_REMOVALS_TABLE,
+    PAGE_ROLLUP_TABLE,
+  ];
   return [
-    ...[SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_ROLLUP_TABLE, PAGE_ROLLUP_TABLE].map(
-      (t) => `TRUNCATE TABLE ${t}`,
-    ),
-    `INSERT INTO ${SESSION_DELTAS_TABLE} (${SUMMARY_NAMES}, sign) SELECT ${SUMMARY_NAMES}, sign FROM (${freshSummaries('1')}) ${UNBOUNDED}`,
-    `INSERT INTO ${SESSION_LATEST_TABLE} (${SUMMARY_NAMES}) SELECT ${SUMMARY_NAMES} FROM (${freshSummaries('1')}) ${UNBOUNDED}`,
+    ...tables.map((t) => `TRUNCATE TABLE ${t}`),
+    `INSERT INTO ${VISITOR_IDS_TABLE} (account_id, visitor, id) ${visitors} ${UNBOUNDED}`,
+    `INSERT INTO ${SESSION_DELTAS_TABLE} (${SUMMARY_NAMES}, sign) ${withIds} ${UNBOUNDED}`,
+    `INSERT INTO ${SESSION_LATEST_TABLE} (${SUMMARY_NAMES}) SELECT ${SUMMARY_NAMES} FROM (${withIds}) ${UNBOUNDED}`,
   ];
 }

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
-import { SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE, summarizeQuery } from './session-summaries.js';
+import {
+  lastVisitorIdQuery,
+  SESSION_DELTAS_TABLE,
+  SESSION_LATEST_TABLE,
+  summarizeQuery,
+  VISITOR_IDS_TABLE,
+  visitorIdsQuery,
+} from './session-summaries.js';
 
 /** Session ids per account. */
 export type TouchedSessions = Map<string, Set<string>>;
@@ -55,8 +62,9 @@ export class SessionSummarizer {
       const ids = [...touched.get(account)!].sort();
       const chunk = CHUNK[this.store.kind];
       for (let i = 0; i < ids.length; i += chunk) {
-        const deltas = await this.store.query<{ sign: number }>(summarizeQuery(), { account, ids: ids.slice(i, i + chunk) });
+        const deltas = await this.store.query<Delta>(summarizeQuery(), { account, ids: ids.slice(i, i + chunk) });
         const chunkToken = `${token}:sessions:${part++}`;
+        await this.identifyVisitors(account, deltas, chunkToken);
         await this.applyDeltas(deltas, chunkToken);
         await this.recordLatest(
           deltas.filter((d) => d.sign === 1).map(({ sign: _, ...summary }) => summary),
@@ -66,6 +74,29 @@ export class SessionSummarizer {
     }
   }
 
+  /**
+   * Sets the dense visitor id of each new summary (the ones taken out keep theirs), giving the
+   * next ids to visitors seen for the first time. Writers take turns (the writer lock), so the
+   * highest id cannot move meanwhile; a retry finds the ids an earlier attempt stored.
+   */
+  private async identifyVisitors(account: string, deltas: Delta[], token: string): Promise<void> {
+    const fresh = deltas.filter((d) => d.sign === 1);
+    const visitors = [...new Set(fresh.map((d) => d.visitor))].sort();
+    if (visitors.length === 0) return;
+    const known = new Map(
+      (await this.store.query<{ visitor: string; id: number }>(visitorIdsQuery(), { account, visitors })).map((r) => [r.visitor, Number(r.id)]),
+    );
+    const unknown = visitors.filter((v) => !known.has(v));
+    if (unknown.length > 0) {
+      const [last] = await this.store.query<{ id: number }>(lastVisitorIdQuery(), { account });
+      const first = Number(last?.id ?? 0) + 1;
+      const rows = unknown.map((visitor, i) => ({ account_id: account, visitor, id: first + i }));
+      await this.store.insertJsonEachRow(VISITOR_IDS_TABLE, jsonLines(rows), { dedupToken: `${token}:visitors` });
+      for (const r of rows) known.set(r.visitor, r.id);
+    }
+    for (const d of fresh) d.visitor_id = known.get(d.visitor)!;
+  }
+
   protected applyDeltas(deltas: object[], token: string): Promise<void> {
     return this.store.insertJsonEachRow(SESSION_DELTAS_TABLE, jsonLines(deltas), { dedupToken: token });
   }
@@ -73,6 +104,13 @@ export class SessionSummarizer {
   protected recordLatest(summaries: object[], token: string): Promise<void> {
     return this.store.insertJsonEachRow(SESSION_LATEST_TABLE, jsonLines(summaries), { dedupToken: token });
   }
+}
+
+/** A row of session_deltas as the summarize query answers it. */
+interface Delta {
+  sign: number;
+  visitor: string;
+  visitor_id: number;
 }
 
 const jsonLines = (rows: object[]) => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
