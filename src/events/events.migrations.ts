@@ -157,46 +157,35 @@ export const EVENTS_MIGRATIONS: Migration[] = [
   {
     version: 6,
     name: 'profile activity per 15 minutes, for retention',
-    // Like version 2: the events stored before are copied into an emptied table, then the view
-    // follows new inserts; exact with one writer, which holds at boot.
-    statements: ({ retentionDays }) => [
-      `CREATE TABLE IF NOT EXISTS ${ACTIVITY_TABLE} (
-        account_id LowCardinality(String),
+    statements: ({ retentionDays }) =>
+      copiedFromEvents(
+        ACTIVITY_TABLE,
+        `account_id LowCardinality(String),
         bucket DateTime('UTC'),
-        profile UInt64
-      )
-      ENGINE = ReplacingMergeTree
+        profile UInt64`,
+        `ENGINE = ReplacingMergeTree
       ORDER BY (account_id, bucket, profile)
-      TTL bucket + INTERVAL ${retentionDays} DAY
-      SETTINGS non_replicated_deduplication_window = 1000`,
-      `DROP VIEW IF EXISTS ${ACTIVITY_TABLE}_mv`,
-      `TRUNCATE TABLE ${ACTIVITY_TABLE}`,
-      `INSERT INTO ${ACTIVITY_TABLE} ${activitySelect()} SETTINGS max_execution_time = 0`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${ACTIVITY_TABLE}_mv TO ${ACTIVITY_TABLE} AS ${activitySelect()}`,
-    ],
+      TTL bucket + INTERVAL ${retentionDays} DAY`,
+        activitySelect(),
+      ),
   },
   {
     version: 7,
     name: 'step events: each event as name, time and hashed profile and session, for funnels',
-    // Like version 6: a copy of the events stored before, then the view follows new inserts.
-    statements: ({ retentionDays }) => [
-      `CREATE TABLE IF NOT EXISTS ${STEP_EVENTS_TABLE} (
-        account_id LowCardinality(String),
+    statements: ({ retentionDays }) =>
+      copiedFromEvents(
+        STEP_EVENTS_TABLE,
+        `account_id LowCardinality(String),
         event_name LowCardinality(String),
         timestamp DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
         profile UInt64,
-        session UInt64
-      )
-      ENGINE = MergeTree
+        session UInt64`,
+        `ENGINE = MergeTree
       PARTITION BY toYYYYMM(timestamp)
       ORDER BY (account_id, event_name, profile, timestamp)
-      TTL toDateTime(timestamp) + INTERVAL ${retentionDays} DAY
-      SETTINGS non_replicated_deduplication_window = 1000`,
-      `DROP VIEW IF EXISTS ${STEP_EVENTS_TABLE}_mv`,
-      `TRUNCATE TABLE ${STEP_EVENTS_TABLE}`,
-      `INSERT INTO ${STEP_EVENTS_TABLE} ${stepEventsSelect()} SETTINGS max_execution_time = 0`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${STEP_EVENTS_TABLE}_mv TO ${STEP_EVENTS_TABLE} AS ${stepEventsSelect()}`,
-    ],
+      TTL toDateTime(timestamp) + INTERVAL ${retentionDays} DAY`,
+        stepEventsSelect(),
+      ),
   },
   {
     version: 8,
@@ -212,6 +201,25 @@ export const EVENTS_MIGRATIONS: Migration[] = [
     ],
   },
 ];
+
+/**
+ * A table fed by a view on events, filled first with the events stored before: created, the
+ * view dropped (a re-run after a crash), emptied, copied into, then the view created. Exact
+ * with one writer, which holds at boot.
+ */
+function copiedFromEvents(table: string, columns: string, engine: string, select: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+        ${columns}
+      )
+      ${engine}
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `DROP VIEW IF EXISTS ${table}_mv`,
+    `TRUNCATE TABLE ${table}`,
+    `INSERT INTO ${table} ${select} ${UNBOUNDED}`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${table}_mv TO ${table} AS ${select}`,
+  ];
+}
 
 /**
  * Who was active when: each profile (user id, else anonymous id; a 64-bit hash) and the 15

@@ -138,7 +138,8 @@ export function summaryTableStatements(retentionDays: number): string[] {
       id UInt32
     )
     ENGINE = ReplacingMergeTree
-    ORDER BY (account_id, visitor)`,
+    ORDER BY (account_id, visitor)
+    SETTINGS non_replicated_deduplication_window = 1000`,
     `CREATE TABLE IF NOT EXISTS ${VISITOR_BITMAPS_TABLE} (
       account_id LowCardinality(String),
       bucket DateTime('UTC'),
