@@ -48,7 +48,7 @@ export function funnelQuery(
   const narrow = useStepEvents && steps.every((s) => s.filters.length === 0);
   const [table, entity, none] = narrow ? [STEP_EVENTS_TABLE, STEP_ENTITY[countBy], '0'] : ['events', ENTITY[countBy], "''"];
   const account = bag.bind(accountId, 'String');
-  /** Rows (entity, t in ms[, m]) of the step events with the given names. */
+  /** Rows (entity, t in ms[, the source columns]) of the step events with the given names. */
   const rows = (names: string[], columns = '') => `SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t${columns}
       FROM ${table}
       PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
