@@ -59,34 +59,23 @@ function dimensionValue(d: (typeof ROLLUP_DIMENSIONS)[number]): string {
 
 const TIME = "DateTime64(3, 'UTC')";
 
-/** Columns of a summary (session_deltas has `sign` too). */
-const SUMMARY_COLUMNS = `account_id LowCardinality(String),
-      session_id String,
-      version DateTime64(6, 'UTC'),
-      visitor String,
-      visitor_id UInt32,
-      start ${TIME},
-      end ${TIME},
-      events UInt64,
-      page_views UInt64,
-      ${FIRST_EVENT_FIELDS.map((f) => `first_${f} String,`).join('\n      ')}
-      exit_path String,
-      pages Map(String, UInt64)`;
-
-const SUMMARY_NAMES = [
-  'account_id',
-  'session_id',
-  'version',
-  'visitor',
-  'visitor_id',
-  'start',
-  'end',
-  'events',
-  'page_views',
-  ...FIRST_EVENT_FIELDS.map((f) => `first_${f}`),
-  'exit_path',
-  'pages',
-].join(', ');
+/** Columns of a summary and their types (session_deltas has `sign` too). */
+const SUMMARY_FIELDS: [string, string][] = [
+  ['account_id', 'LowCardinality(String)'],
+  ['session_id', 'String'],
+  ['version', "DateTime64(6, 'UTC')"],
+  ['visitor', 'String'],
+  ['visitor_id', 'UInt32'],
+  ['start', TIME],
+  ['end', TIME],
+  ['events', 'UInt64'],
+  ['page_views', 'UInt64'],
+  ...FIRST_EVENT_FIELDS.map((f): [string, string] => [`first_${f}`, 'String']),
+  ['exit_path', 'String'],
+  ['pages', 'Map(String, UInt64)'],
+];
+const SUMMARY_COLUMNS = SUMMARY_FIELDS.map(([name, type]) => `${name} ${type}`).join(',\n      ');
+const SUMMARY_NAMES = SUMMARY_FIELDS.map(([name]) => name).join(', ');
 
 // Qualified: the views' sums reuse the column names as aliases.
 const column = (c: string) => `${SESSION_DELTAS_TABLE}.${c}`;
