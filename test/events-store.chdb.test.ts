@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,3 +12,21 @@ eventsStoreContract(
   () => ChdbEventsStore.open(dir, 3, 10_000),
   async () => rmSync(dir, { recursive: true, force: true }),
 );
+
+describe('chDB (embedded) settings', () => {
+  it('runs queries without the JIT (see EMBEDDED_SETTINGS)', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'chdb-settings-'));
+    const store = await ChdbEventsStore.open(own, 3, 10_000);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const [row] = await store.query<{ e: number; a: number; s: number }>(
+          `SELECT getSetting('compile_expressions') AS e, getSetting('compile_aggregate_expressions') AS a, getSetting('compile_sort_description') AS s`,
+        );
+        assert.deepEqual([row!.e, row!.a, row!.s].map(Number), [0, 0, 0]);
+      }
+    } finally {
+      await store.close();
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+});

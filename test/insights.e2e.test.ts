@@ -102,6 +102,20 @@ describe('insights (Event Lens / OpenPanel)', () => {
         ['2026-11-20T12:00:00.000Z', 1],
       ],
     );
+    // Every hour of the day is there, empty ones too, each with its own date.
+    assert.deepEqual(
+      res.body.series.map((p: { date: string }) => p.date),
+      Array.from({ length: 24 }, (_, h) => new Date(Date.UTC(2026, 10, 20, h)).toISOString()),
+    );
+    // The metrics' series is the same, and its periods add up the day and the day before.
+    const metrics = await get(`metrics?${range}&interval=hour`);
+    assert.deepEqual(metrics.body.series, res.body.series);
+    assert.equal(metrics.body.metrics.total_sessions, 4);
+    assert.equal(metrics.body.previous.total_sessions, 0);
+    // Kathmandu (+05:45): the series' hours start at :15 UTC.
+    const kathmandu = await get(`timeseries?${range}&interval=hour&timezone=Asia/Kathmandu`);
+    assert.equal(kathmandu.body.series.length, 24);
+    assert.equal(kathmandu.body.series[0].date, '2026-11-19T18:15:00.000Z');
     // In New York the same day starts at 05:00 UTC and holds every session.
     const ny = await get(`metrics?${range}&timezone=America/New_York`);
     assert.equal(ny.body.metrics.total_sessions, 4);

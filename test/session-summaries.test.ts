@@ -8,8 +8,9 @@ import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-st
 import { ClickHouseServerEventsStore } from '../src/infrastructure/clickhouse/clickhouse-server.events-store.js';
 import type { EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
-import { metricsQuery } from '../src/insights/insights-query.js';
-import { rollupMetricsQuery } from '../src/insights/rollup-query.js';
+import { figuresQuery } from '../src/insights/insights-query.js';
+import type { InsightsRange } from '../src/insights/insights-range.js';
+import { removalsQuery, rollupFiguresQuery } from '../src/insights/rollup-query.js';
 import { SessionSummarizer, sessionsOf } from '../src/sessions/session-summarizer.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 
@@ -199,13 +200,31 @@ function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore
         [T0 + 5 * MIN, T0 + 50 * MIN],
         [T0 - 86_400_000, T0 + 3 * 86_400_000],
       ] as const) {
-        const span = to - from;
-        const [rolled] = await store.query(rollupMetricsQuery('acc', from - span, from, to).sql, rollupMetricsQuery('acc', from - span, from, to).params);
-        const [raw] = await store.query(metricsQuery('acc', from - span, from, to, []).sql, metricsQuery('acc', from - span, from, to, []).params);
-        assert.deepEqual(rolled, raw, `${new Date(from).toISOString()} – ${new Date(to).toISOString()}`);
+        for (const interval of to - from <= 3_600_000 ? (['minute', 'hour'] as const) : (['hour', 'day'] as const)) {
+          const range: InsightsRange = { from, to, interval, timezone: 'UTC' };
+          const rolled = rollupFiguresQuery('acc', range, true);
+          const raw = figuresQuery('acc', range, [], true);
+          assert.deepEqual(
+            await store.query(rolled.sql, rolled.params),
+            await store.query(raw.sql, raw.params),
+            `${new Date(from).toISOString()} – ${new Date(to).toISOString()} by ${interval}`,
+          );
+        }
       }
-      const [quarter] = await store.query<{ unique_visitors: number }>(rollupMetricsQuery('acc', T0 - 15 * MIN, T0, T0 + 15 * MIN).sql, rollupMetricsQuery('acc', T0 - 15 * MIN, T0, T0 + 15 * MIN).params);
-      assert.equal(quarter!.unique_visitors, 2, 'dev0 and dev1; dev2 moved out');
+      const quarter = rollupFiguresQuery('acc', { from: T0, to: T0 + 15 * MIN, interval: 'hour', timezone: 'UTC' }, true);
+      const current = (await store.query<{ period: string; unique_visitors: number }>(quarter.sql, quarter.params)).find((r) => r.period === 'current');
+      assert.equal(Number(current!.unique_visitors), 2, 'dev0 and dev1; dev2 moved out');
+      // The service checks for removals first and leaves the subtraction out when there are none;
+      // here there is one, and without the subtraction dev2 would still count.
+      const removed = async (from: number, to: number) => {
+        const q = removalsQuery('acc', from, to);
+        return Number((await store.query<{ removed: number }>(q.sql, q.params))[0]!.removed);
+      };
+      assert.equal(await removed(T0, T0 + 15 * MIN), 1);
+      assert.equal(await removed(T0 + 15 * MIN, T0 + 86_400_000), 0);
+      const unchecked = rollupFiguresQuery('acc', { from: T0, to: T0 + 15 * MIN, interval: 'hour', timezone: 'UTC' }, true, false);
+      const overcount = (await store.query<{ period: string; unique_visitors: number }>(unchecked.sql, unchecked.params)).find((r) => r.period === 'current');
+      assert.equal(Number(overcount!.unique_visitors), 3);
 
       // A session left a bucket (dev2's), and that is recorded.
       assert.ok(Number((await store.query<{ n: number }>(`SELECT count() AS n FROM visitor_removals`))[0]!.n) > 0);

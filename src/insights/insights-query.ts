@@ -66,40 +66,72 @@ function sessionsIn(
   WHERE account_id = ${bag.bind(accountId, 'String')} AND start >= ${ms(bag, from)} AND start < ${ms(bag, to)}${where}`;
 }
 
-/** The session-based figures of the sessions `c` keeps, OpenPanel's names after `prefix`; 0 over none. */
-function sessionFigures(c: string, prefix = ''): string {
-  const n = `countIf(${c})`;
-  return `${n} AS ${prefix}total_sessions,
-  uniqExactIf(s_visitor, ${c}) AS ${prefix}unique_visitors,
-  sumIf(s_views, ${c}) AS ${prefix}total_screen_views,
-  round(if(${n} = 0, 0, 100 * countIf(${c} AND s_views = 1 AND s_events = 1) / ${n}), 2) AS ${prefix}bounce_rate,
-  round(if(${n} = 0, 0, avgIf(dateDiff('millisecond', s_start, s_end), ${c}) / 1000), 2) AS ${prefix}avg_session_duration,
-  round(if(${n} = 0, 0, sumIf(s_views, ${c}) / ${n}), 2) AS ${prefix}views_per_session`;
-}
-const SESSION_FIGURES = sessionFigures('1');
+/** The session-based figures of a group of sessions (never empty), OpenPanel's names. */
+const SESSION_FIGURES = `count() AS total_sessions,
+  uniqExact(s_visitor) AS unique_visitors,
+  sum(s_views) AS total_screen_views,
+  round(100 * countIf(s_views = 1 AND s_events = 1) / total_sessions, 2) AS bounce_rate,
+  round(avg(dateDiff('millisecond', s_start, s_end)) / 1000, 2) AS avg_session_duration,
+  round(total_screen_views / total_sessions, 2) AS views_per_session`;
 
-/** The figures of [from, to) and, prefixed `previous_`, of the period just before, in one pass. */
-export function metricsQuery(accountId: string, previousFrom: number, from: number, to: number, filters: InsightsFilter[]): BuiltQuery {
-  const bag = new ParamBag();
-  const current = `s_start >= ${ms(bag, from)}`;
-  return {
-    sql: `SELECT ${sessionFigures(current)}, ${sessionFigures(`NOT (${current})`, 'previous_')}
-FROM (${sessionsIn(bag, accountId, previousFrom, to, filters)})`,
-    params: bag.params,
-  };
+/**
+ * Figures come per group (period, bucket): the series has period '' and the interval bucket;
+ * with `withPeriods`, the range is also one group ('current', bucket 0) and the span just before
+ * it another ('previous', bucket 0). `groups(t)` is the array of groups a session starting at `t`
+ * counts in (a query arrayJoins it), `first` the earliest start that counts in any.
+ */
+export interface FigureGroups {
+  first: number;
+  groups: (t: string) => string;
+  /** Orders the rows (`period`, `bucket`) with every series bucket of the range, empty ones filled. */
+  order: string;
 }
 
-export function timeseriesQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[]): BuiltQuery {
-  const bag = new ParamBag();
+/** The earliest start that counts in a group of figureGroups(). */
+export const firstStart = (range: InsightsRange, withPeriods: boolean) => (withPeriods ? range.from - (range.to - range.from) : range.from);
+
+export function figureGroups(bag: ParamBag, range: InsightsRange, withPeriods: boolean): FigureGroups {
   const tz = bag.bind(range.timezone, 'String');
   const b = (x: string) => bucket(range.interval, x, tz);
   const from = ms(bag, range.from);
   const to = ms(bag, range.to);
+  const group = (period: string, at: string) => `(${bag.bind(period, 'String')}, ${at})`;
+  const series = (t: string) => group('', b(t));
+  const whole = (period: string) => group(period, `toDateTime(0, ${tz})`);
   return {
-    sql: `SELECT toUnixTimestamp(bucket) * 1000 AS t, ${SESSION_FIGURES}
-FROM (${sessionsIn(bag, accountId, range.from, range.to, filters)})
-GROUP BY ${b('s_start')} AS bucket
-ORDER BY bucket WITH FILL FROM ${b(from)} TO ${b(`${to} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}`,
+    first: firstStart(range, withPeriods),
+    groups: withPeriods
+      ? (t) => `if(${t} >= ${from}, [${series(t)}, ${whole('current')}], [${whole('previous')}])`
+      : (t) => `[${series(t)}]`,
+    order: `ORDER BY bucket WITH FILL FROM ${b(from)} TO ${b(`${to} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}, period`,
+  };
+}
+
+/**
+ * Rows (period, t in ms, figures) of `grouped` (rows `g`, figures, one per group): the series
+ * buckets in order, empty ones filled, after the periods' rows. The fill happens inside, so `t`
+ * is computed from filled buckets too.
+ */
+export function figureRows(groups: FigureGroups, grouped: string): string {
+  return `SELECT period, toUnixTimestamp(bucket) * 1000 AS t, * EXCEPT (period, bucket)
+FROM (
+  SELECT g.1 AS period, g.2 AS bucket, * EXCEPT g FROM (${grouped})
+  ${groups.order}
+)
+ORDER BY t, period`;
+}
+
+/** The figures of the range's sessions kept by the filters, per group of figureGroups(). */
+export function figuresQuery(accountId: string, range: InsightsRange, filters: InsightsFilter[], withPeriods: boolean): BuiltQuery {
+  const bag = new ParamBag();
+  const groups = figureGroups(bag, range, withPeriods);
+  return {
+    sql: figureRows(
+      groups,
+      `SELECT arrayJoin(${groups.groups('s_start')}) AS g, ${SESSION_FIGURES}
+    FROM (${sessionsIn(bag, accountId, groups.first, range.to, filters)})
+    GROUP BY g`,
+    ),
     params: bag.params,
   };
 }

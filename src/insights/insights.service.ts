@@ -1,16 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import type { InsightsFilter } from './insights-filters.js';
-import {
-  type BuiltQuery,
-  breakdownQuery,
-  liveQuery,
-  metricsQuery,
-  pagesQuery,
-  timeseriesQuery,
-} from './insights-query.js';
+import { type BuiltQuery, breakdownQuery, figuresQuery, firstStart, liveQuery, pagesQuery } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
-import { rollupBreakdownQuery, rollupMetricsQuery, rollupPagesQuery, rollupTimeseriesQuery } from './rollup-query.js';
+import { removalsQuery, rollupBreakdownQuery, rollupFiguresQuery, rollupPagesQuery } from './rollup-query.js';
 import { type CountBy, type FunnelStep, funnelQuery, retentionQuery } from './funnel-retention.query.js';
 
 export interface SessionFigures {
@@ -33,9 +26,13 @@ const FIGURES: (keyof SessionFigures)[] = [
 
 const useRollups = (filters: InsightsFilter[], options: AnswerOptions) => filters.length === 0 && options.rollups !== false;
 
-function figures(row: Record<string, unknown> | undefined, prefix = ''): SessionFigures {
-  return Object.fromEntries(FIGURES.map((k) => [k, Number(row?.[`${prefix}${k}`] ?? 0)])) as unknown as SessionFigures;
+function figures(row: Record<string, unknown> | undefined): SessionFigures {
+  return Object.fromEntries(FIGURES.map((k) => [k, Number(row?.[k] ?? 0)])) as unknown as SessionFigures;
 }
+
+/** The series rows (period '') of figure rows, dated. */
+const series = (rows: Record<string, unknown>[]) =>
+  rows.filter((r) => r.period === '').map((r) => ({ date: new Date(Number(r.t)).toISOString(), ...figures(r) }));
 
 /**
  * How a question is answered: from the rollups (the default where one covers the question: the
@@ -54,23 +51,20 @@ export class InsightsService {
 
   /** The range's figures, the same for the period just before it, and a series per interval. */
   async metrics(accountId: string, range: InsightsRange, filters: InsightsFilter[], options: AnswerOptions = {}) {
-    const span = range.to - range.from;
-    const [[both], series] = await Promise.all([
-      this.run(
-        useRollups(filters, options)
-          ? rollupMetricsQuery(accountId, range.from - span, range.from, range.to)
-          : metricsQuery(accountId, range.from - span, range.from, range.to, filters),
-      ),
-      this.timeseries(accountId, range, filters, options),
-    ]);
-    return { metrics: figures(both), previous: figures(both, 'previous_'), series };
+    const rows = await this.figures(accountId, range, filters, options, true);
+    const period = (name: string) => figures(rows.find((r) => r.period === name));
+    return { metrics: period('current'), previous: period('previous'), series: series(rows) };
   }
 
   async timeseries(accountId: string, range: InsightsRange, filters: InsightsFilter[], options: AnswerOptions = {}) {
-    const rows = await this.run(
-      useRollups(filters, options) ? rollupTimeseriesQuery(accountId, range) : timeseriesQuery(accountId, range, filters),
-    );
-    return rows.map((r) => ({ date: new Date(Number(r.t)).toISOString(), ...figures(r) }));
+    return series(await this.figures(accountId, range, filters, options, false));
+  }
+
+  /** Rows (period, t, figures) of figureGroups(). */
+  private async figures(accountId: string, range: InsightsRange, filters: InsightsFilter[], options: AnswerOptions, withPeriods: boolean) {
+    if (!useRollups(filters, options)) return this.run(figuresQuery(accountId, range, filters, withPeriods));
+    const [check] = await this.run(removalsQuery(accountId, firstStart(range, withPeriods), range.to));
+    return this.run(rollupFiguresQuery(accountId, range, withPeriods, Number(check?.removed) === 1));
   }
 
   async live(accountId: string, now = Date.now()) {

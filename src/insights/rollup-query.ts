@@ -1,4 +1,3 @@
-import { bucket, STEP } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
 import {
   BUCKET_MS,
@@ -8,7 +7,7 @@ import {
   VISITOR_BITMAPS_TABLE,
   VISITOR_REMOVALS_TABLE,
 } from '../sessions/session-summaries.js';
-import { type BuiltQuery, DIMENSIONS, ms, withTitles } from './insights-query.js';
+import { type BuiltQuery, DIMENSIONS, figureGroups, figureRows, ms, withTitles } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
 /**
@@ -91,25 +90,25 @@ function sessionRows(bag: ParamBag, account: string, p: Plan, dimension: string,
 const NO_VISITORS = `arrayReduce('groupBitmapState', CAST([], 'Array(UInt32)'))`;
 
 /**
- * Rows (g, visitors): per group (`group` of the start `t` of a bucket or a partial session),
- * its unique visitors. That is the union of its whole buckets' bitmaps, less the visitors a
+ * Rows (g, visitors): per group (`groups` gives the array of groups a bucket or a partial
+ * session starting at `t` counts in), its unique visitors. That is the union of its whole buckets' bitmaps, less the visitors a
  * session left in one of them (visitor_removals) that have no session left in any of them,
- * plus the visitors of its partial buckets' sessions.
+ * plus the visitors of its partial buckets' sessions. `removals: false` (none in the plan's
+ * buckets, see removalsQuery) leaves the subtraction out.
  */
-function visitorCounts(bag: ParamBag, account: string, p: Plan, group: (t: string) => string): string {
+function visitorCounts(bag: ParamBag, account: string, p: Plan, groups: (t: string) => string, removals: boolean): string {
   const whole = wholeBuckets(bag, p);
   const t = `toDateTime64(bucket, 3, 'UTC')`;
   const removed = `SELECT bucket, visitor FROM ${VISITOR_REMOVALS_TABLE} WHERE account_id = ${account} AND ${whole}`;
-  // Where the removed visitors' sessions start now, by their latest summaries. Usually none were
-  // removed: the count, a constant once computed, then spares reading session_latest at all.
+  // Where the removed visitors' sessions start now, by their latest summaries.
   const latest = (c: string) => `argMax(${SESSION_LATEST_TABLE}.${c}, ${SESSION_LATEST_TABLE}.version)`;
   const stayed = `SELECT toDateTime(toStartOfFifteenMinutes(${latest('start')}), 'UTC') AS stayed_bucket, ${latest('visitor_id')} AS stayed_visitor
       FROM ${SESSION_LATEST_TABLE}
-      WHERE (SELECT count() FROM (${removed})) > 0 AND account_id = ${account} AND session_id IN (
+      WHERE account_id = ${account} AND session_id IN (
         SELECT session_id FROM ${SESSION_LATEST_TABLE}
         WHERE account_id = ${account} AND visitor_id IN (SELECT visitor FROM (${removed})))
       GROUP BY session_id`;
-  const gone = `SELECT ${group(t)} AS g, visitor FROM (
+  const gone = `SELECT arrayJoin(${groups(t)}) AS g, visitor FROM (
         SELECT bucket, visitor, 0 AS stays FROM (${removed})
         UNION ALL
         SELECT bucket, visitor, 1 AS stays FROM (SELECT stayed_bucket AS bucket, stayed_visitor AS visitor FROM (${stayed})) WHERE ${whole})
@@ -117,10 +116,10 @@ function visitorCounts(bag: ParamBag, account: string, p: Plan, group: (t: strin
       HAVING max(stays) = 0`;
   const partial = partialSessions(bag, account, p, ['{visitor_id} AS visitor']);
   const sources = [
-    `SELECT ${group(t)} AS g, groupBitmapMergeState(visitors) AS whole, ${NO_VISITORS} AS gone, ${NO_VISITORS} AS partial
+    `SELECT arrayJoin(${groups(t)}) AS g, groupBitmapMergeState(visitors) AS whole, ${NO_VISITORS} AS gone, ${NO_VISITORS} AS partial
       FROM ${VISITOR_BITMAPS_TABLE} WHERE account_id = ${account} AND ${whole} GROUP BY g`,
-    `SELECT g, ${NO_VISITORS}, groupBitmapState(visitor), ${NO_VISITORS} FROM (${gone}) GROUP BY g`,
-    ...(partial ? [`SELECT ${group('t')} AS g, ${NO_VISITORS}, ${NO_VISITORS}, groupBitmapState(visitor) FROM (${partial}) GROUP BY g`] : []),
+    ...(removals ? [`SELECT g, ${NO_VISITORS}, groupBitmapState(visitor), ${NO_VISITORS} FROM (${gone}) GROUP BY g`] : []),
+    ...(partial ? [`SELECT arrayJoin(${groups('t')}) AS g, ${NO_VISITORS}, ${NO_VISITORS}, groupBitmapState(visitor) FROM (${partial}) GROUP BY g`] : []),
   ];
   return `SELECT g, bitmapCardinality(bitmapOr(bitmapAndnot(groupBitmapMergeState(whole), groupBitmapMergeState(gone)),
       groupBitmapMergeState(partial))) AS visitors
@@ -128,49 +127,46 @@ function visitorCounts(bag: ParamBag, account: string, p: Plan, group: (t: strin
     GROUP BY g`;
 }
 
-/** OpenPanel's session figures over rows `c` keeps; `visitors` is the unique visitor count. */
-function figures(c: string, visitors: string, prefix = ''): string {
-  const n = `sumIf(sessions, ${c})`;
-  return `${n} AS ${prefix}total_sessions,
-  ${visitors} AS ${prefix}unique_visitors,
-  sumIf(page_views, ${c}) AS ${prefix}total_screen_views,
-  round(if(${n} = 0, 0, 100 * sumIf(bounces, ${c}) / ${n}), 2) AS ${prefix}bounce_rate,
-  round(if(${n} = 0, 0, sumIf(duration_ms, ${c}) / ${n} / 1000), 2) AS ${prefix}avg_session_duration,
-  round(if(${n} = 0, 0, sumIf(page_views, ${c}) / ${n}), 2) AS ${prefix}views_per_session`;
-}
-
-/** The figures of [from, to) and, prefixed `previous_`, of the period just before. */
-export function rollupMetricsQuery(accountId: string, previousFrom: number, from: number, to: number): BuiltQuery {
+/**
+ * Whether any session left a visitor in [from, to)'s buckets (`removed`: 1 or 0). Usually none
+ * did, and the figures' query can leave out the subtraction, a good part of its time. Checked
+ * just before that query: a visitor removed in between counts as in an answer a moment earlier.
+ */
+export function removalsQuery(accountId: string, from: number, to: number): BuiltQuery {
   const bag = new ParamBag();
-  const account = bag.bind(accountId, 'String');
-  const p = plan([previousFrom, from, to]);
-  const current = `t >= ${ms(bag, from)}`;
   return {
-    sql: `SELECT ${figures(current, 'any(v.current)')}, ${figures(`NOT (${current})`, 'any(v.previous)', 'previous_')}
-FROM (${sessionRows(bag, account, p, '')}) AS s
-CROSS JOIN (
-  SELECT maxIf(visitors, g) AS current, maxIf(visitors, NOT g) AS previous
-  FROM (${visitorCounts(bag, account, p, (t) => `${t} >= ${ms(bag, from)}`)})
-) AS v`,
+    sql: `SELECT count() > 0 AS removed FROM (
+  SELECT 1 FROM ${VISITOR_REMOVALS_TABLE}
+  WHERE account_id = ${bag.bind(accountId, 'String')} AND ${wholeBuckets(bag, plan([from, to]))}
+  LIMIT 1)`,
     params: bag.params,
   };
 }
 
-/** The figures per interval bucket of the range, in its time zone. */
-export function rollupTimeseriesQuery(accountId: string, range: InsightsRange): BuiltQuery {
+/**
+ * The figures per group of figureGroups() (the series, and with `withPeriods` the range and the
+ * span before it) in one query: each bucket's sums and bitmap count in every group it belongs to.
+ */
+export function rollupFiguresQuery(accountId: string, range: InsightsRange, withPeriods: boolean, removals = true): BuiltQuery {
   const bag = new ParamBag();
   const account = bag.bind(accountId, 'String');
+  const groups = figureGroups(bag, range, withPeriods);
   // Minutes split a rollup bucket: those come from the summaries throughout.
-  const p = plan([range.from, range.to], range.interval === 'minute');
-  const tz = bag.bind(range.timezone, 'String');
-  const b = (x: string) => bucket(range.interval, x, tz);
+  const p = plan([groups.first, range.from, range.to], range.interval === 'minute');
+  // A group's sums can be 0 when its sessions all moved to another bucket.
+  const per = (x: string, then = '') => `round(if(n = 0, 0, ${x} / n${then}), 2)`;
   return {
-    sql: `SELECT toUnixTimestamp(s.bucket) * 1000 AS t, ${figures('1', 'any(v.visitors)')}
-FROM (SELECT ${b('t')} AS bucket, * FROM (${sessionRows(bag, account, p, '')})) AS s
-LEFT JOIN (SELECT g AS bucket, visitors FROM (${visitorCounts(bag, account, p, b)})) AS v
-  ON s.bucket = v.bucket
-GROUP BY s.bucket
-ORDER BY s.bucket WITH FILL FROM ${b(ms(bag, range.from))} TO ${b(`${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}`,
+    sql: figureRows(
+      groups,
+      `SELECT g, n AS total_sessions, v.visitors AS unique_visitors, views AS total_screen_views, ${per('100 * bounces')} AS bounce_rate,
+      ${per('duration_ms', ' / 1000')} AS avg_session_duration, ${per('views')} AS views_per_session
+    FROM (
+      SELECT arrayJoin(${groups.groups('t')}) AS g, sum(sessions) AS n, sum(bounces) AS bounces, sum(duration_ms) AS duration_ms, sum(page_views) AS views
+      FROM (${sessionRows(bag, account, p, '')})
+      GROUP BY g
+    ) AS s
+    LEFT JOIN (${visitorCounts(bag, account, p, groups.groups, removals)}) AS v USING g`,
+    ),
     params: bag.params,
   };
 }

@@ -3,7 +3,14 @@ import { resolve } from 'node:path';
 import type { EventsStore, InsertOptions, QueryParams } from './events-store.port.js';
 import { EventsStoreError, insertSettings, SHARED_SETTINGS } from './events-store.port.js';
 
-const SHARED_SETTINGS_ARGS = Object.entries(SHARED_SETTINGS).map(([k, v]) => `--${k}=${v}`);
+/**
+ * In process, ClickHouse's JIT compiles an expression the third time it sees it, on the query
+ * that runs it the fourth time: 50–80 ms more for an insights query, on the 2 cores the service
+ * shares. Interpreted, the insights queries measured the same in steady state (bench/insights),
+ * so the embedded engine does without it.
+ */
+const EMBEDDED_SETTINGS = { compile_expressions: 0, compile_aggregate_expressions: 0, compile_sort_description: 0 };
+const SETTINGS_ARGS = Object.entries({ ...SHARED_SETTINGS, ...EMBEDDED_SETTINGS }).map(([k, v]) => `--${k}=${v}`);
 
 type ChdbModule = typeof import('chdb');
 type ChdbSession = InstanceType<ChdbModule['Session']>;
@@ -43,7 +50,7 @@ export class ChdbEventsStore implements EventsStore {
     }
     const path = resolve(dataDir, 'chdb');
     mkdirSync(path, { recursive: true });
-    const args = [`--max_execution_time=${Math.ceil(queryTimeoutMs / 1000)}`, ...SHARED_SETTINGS_ARGS];
+    const args = [`--max_execution_time=${Math.ceil(queryTimeoutMs / 1000)}`, ...SETTINGS_ARGS];
     const open = (): PooledSession => ({
       session: new chdb.Session(path, { connectionArgs: args }),
       inFlight: 0,
