@@ -23,7 +23,7 @@ import {
   VISITOR_IDS_TABLE,
 } from '../src/sessions/session-summaries.js';
 import { SESSIONS_TABLE } from '../src/sessions/session-tables.js';
-import { ACTIVITY_TABLE, STEP_EVENTS_TABLE } from '../src/events/events.migrations.js';
+import { ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE } from '../src/events/events.migrations.js';
 import { EmbeddedService, percentile, ROOT_KEY, timeCalls } from './embedded-service.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -79,8 +79,8 @@ async function load(dataDir: string, accountId: string, now: number) {
   const summarySeconds = (performance.now() - summarizing) / 1000;
   // The views wrote a part per inserted block; merge them as background merges do in time
   // (profile_activity keeps a profile's bucket once only after a merge).
-  for (const table of [ACTIVITY_TABLE, STEP_EVENTS_TABLE]) session.query(`OPTIMIZE TABLE ${table} FINAL`);
-  const tables = ['events', ACTIVITY_TABLE, STEP_EVENTS_TABLE, SESSIONS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_IDS_TABLE, VISITOR_BITMAPS_TABLE, PAGE_ROLLUP_TABLE];
+  for (const table of [ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE]) session.query(`OPTIMIZE TABLE ${table} FINAL`);
+  const tables = ['events', ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE, SESSIONS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_IDS_TABLE, VISITOR_BITMAPS_TABLE, PAGE_ROLLUP_TABLE];
   const sizes = session.query(
     `SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active AND table IN (${list(tables)}) GROUP BY table ORDER BY table`,
     'TSV',

@@ -1,7 +1,7 @@
 import { bucket } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
-import { ACTIVITY_TABLE, STEP_EVENTS_TABLE } from '../events/events.migrations.js';
+import { ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE } from '../events/events.migrations.js';
 import { type BuiltQuery, DIMENSIONS, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
@@ -32,8 +32,9 @@ function stepCondition(step: FunnelStep, bag: ParamBag): string {
  * `windowMs` of the entry; events of a later step before the earlier one do not count. Overall:
  * the count reaching each step (c0, c1, ...) and the median time from the step before (m1, ...).
  *
- * Steps that are event names alone are read from step_events (hashed entities, no strings);
- * steps with filters need the events' columns. `useStepEvents: false` forces the events (tests
+ * Steps that are event names alone are read from step_events (hashed entities, no strings),
+ * and when the names differ, the entry from step_firsts over the range's whole UTC days; steps
+ * with filters need the events' columns. `useStepEvents: false` forces the events (tests
  * compare the two).
  */
 export function funnelQuery(
@@ -48,34 +49,60 @@ export function funnelQuery(
   const narrow = useStepEvents && steps.every((s) => s.filters.length === 0);
   const [table, entity, none] = narrow ? [STEP_EVENTS_TABLE, STEP_ENTITY[countBy], '0'] : ['events', ENTITY[countBy], "''"];
   const account = bag.bind(accountId, 'String');
+  const during = ([from, to]: Span) => `(timestamp >= ${ms(bag, from)} AND timestamp < ${ms(bag, to)})`;
   /** Rows (entity, t in ms[, the source columns]) of the step events with the given names. */
-  const rows = (names: string[], columns = '') => `SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t${columns}
+  const rows: StepRows = (names, columns = '', spans = [[range.from, range.to]]) => `SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t${columns}
       FROM ${table}
-      PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)}
+      PREWHERE account_id = ${account} AND (${spans.map(during).join(' OR ')})
         AND event_name IN ${bag.bind([...new Set(names)], 'Array(String)')}${narrow ? '' : ' AND is_bot = 0'}
       WHERE entity != ${none}`;
   const window = bag.bind(windowMs, 'Int64');
   const distinct = new Set(steps.map((s) => s.name)).size === steps.length;
-  return {
-    sql: distinct ? stepwise(bag, steps, rows, window) : folded(bag, steps, rows, window),
-    params: bag.params,
-  };
+  if (!distinct) return { sql: folded(bag, steps, rows, window), params: bag.params };
+  const entry = narrow ? firstTimes(bag, account, range, steps[0]!.name, countBy, rows) : undefined;
+  return { sql: stepwise(bag, steps, rows, window, entry), params: bag.params };
 }
 
-type StepRows = (names: string[], columns?: string) => string;
+/** A span of time [from, to) in ms. */
+type Span = [number, number];
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Rows (entity, t) whose least t per entity is its first `name` event in the range: over the
+ * range's whole UTC days, step_firsts' first per day; over the cut days at its ends, the step
+ * events themselves.
+ */
+function firstTimes(bag: ParamBag, account: string, range: InsightsRange, name: string, countBy: CountBy, rows: StepRows): string {
+  const firstDay = Math.ceil(range.from / DAY_MS) * DAY_MS;
+  const lastDay = Math.floor(range.to / DAY_MS) * DAY_MS;
+  if (firstDay >= lastDay) return rows([name]);
+  const date = (t: number) => bag.bind(new Date(t).toISOString().slice(0, 10), 'Date');
+  const firsts = `SELECT entity, toUnixTimestamp64Milli(first) AS t FROM ${STEP_FIRSTS_TABLE}
+      WHERE account_id = ${account} AND event_name = ${bag.bind(name, 'String')} AND kind = ${bag.bind(countBy, 'String')}
+        AND day >= ${date(firstDay)} AND day < ${date(lastDay)}`;
+  const cut = ([[range.from, firstDay], [lastDay, range.to]] as Span[]).filter(([from, to]) => from < to);
+  return cut.length > 0 ? `${firsts}
+      UNION ALL
+      ${rows([name], '', cut)}` : firsts;
+}
+
+type StepRows = (names: string[], columns?: string, spans?: Span[]) => string;
 
 /**
  * Step names all differ, so an event is of one step at most, and the first event of step k+1
  * at or after step k is the least such time: per entity, the entry time, and the times of each
  * later step in an array, searched one step after the other. No sorting, no fold: the entry
- * needs only a minimum, and the (usually few) later-step events a small array each.
+ * needs only a minimum (over `firsts` when given: rows whose least t per entity is the entry),
+ * and the (usually few) later-step events a small array each.
  */
-function stepwise(bag: ParamBag, steps: FunnelStep[], rows: StepRows, window: string): string {
+function stepwise(bag: ParamBag, steps: FunnelStep[], rows: StepRows, window: string, firsts?: string): string {
   const [first, ...later] = steps;
   const entry =
-    first!.filters.length > 0
+    firsts ??
+    (first!.filters.length > 0
       ? `SELECT entity, t FROM (${rows([first!.name], ', *')}) WHERE ${stepCondition(first!, bag)}`
-      : rows([first!.name]);
+      : rows([first!.name]));
   const arrays = later.map((s, i) => `groupArrayIf(t, ${stepCondition(s, bag)}) AS a${i + 1}`);
   // t{k}: the step's time, or the largest Int64 when not reached; ok{k}: reached in the window.
   const NEVER = '9223372036854775807';
