@@ -22,9 +22,16 @@ const SITE = 'https://shop.example.com';
  */
 function day(): { ua: string; payload: Record<string, unknown> }[] {
   const at = (hhmm: string) => `2026-11-20T${hhmm}:00.000Z`;
+  const titles: Record<string, string> = { '/pricing': 'Pricing', '/docs': 'Docs' };
   const view = (hhmm: string, path: string, ip: string, referrer?: string) => ({
     name: 'screen_view',
-    properties: { __timestamp: at(hhmm), __path: `${SITE}${path}`, __ip: ip, ...(referrer ? { __referrer: referrer } : {}) },
+    properties: {
+      __timestamp: at(hhmm),
+      __path: `${SITE}${path}`,
+      __ip: ip,
+      ...(referrer ? { __referrer: referrer } : {}),
+      ...(titles[path] ? { __title: titles[path] } : {}),
+    },
   });
   return [
     { ua: MAC, payload: view('10:00', '/?utm_source=newsletter', '81.2.69.142', 'https://www.google.com/search?q=shop') },
@@ -134,6 +141,11 @@ describe('insights (Event Lens / OpenPanel)', () => {
         ['/docs', SITE, 1, 1, 100, 0],
       ],
     );
+    // Each page's last seen title ('/' was sent without one), from the rollups and with a filter.
+    assert.deepEqual(pages.body.map((p: any) => [p.path, p.title]), [['/pricing', 'Pricing'], ['/', ''], ['/docs', 'Docs']]);
+    const fromMac = encodeURIComponent(JSON.stringify([{ name: 'os', operator: 'is', value: ['Mac OS'] }]));
+    const filtered = await get(`pages?${range}&filters=${fromMac}`);
+    assert.deepEqual(filtered.body.map((p: any) => [p.path, p.title, p.sessions]), [['/', '', 1], ['/docs', 'Docs', 1], ['/pricing', 'Pricing', 1]]);
     const entry = await get(`entry-pages?${range}`);
     assert.deepEqual(entry.body.map((r: any) => [r.name, r.sessions]), [['/pricing', 2], ['/', 1], ['/docs', 1]]);
     const exit = await get(`exit-pages?${range}`);

@@ -9,6 +9,7 @@ import { ClickHouseServerEventsStore } from '../src/infrastructure/clickhouse/cl
 import type { EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
 import { figuresQuery } from '../src/insights/insights-query.js';
+import type { InsightsFilter } from '../src/insights/insights-filters.js';
 import type { InsightsRange } from '../src/insights/insights-range.js';
 import { removalsQuery, rollupFiguresQuery } from '../src/insights/rollup-query.js';
 import { SessionSummarizer, sessionsOf } from '../src/sessions/session-summarizer.js';
@@ -156,6 +157,8 @@ function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore
       await migrate(store, EVENTS_MIGRATIONS.slice(0, 4), { retentionDays: 4000 });
       await store.insertJsonEachRow('events', lines(day(0)));
       await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 4000 });
+      // Old versions of changed sessions stay until a merge; keep them, as a busy store would.
+      await store.command('SYSTEM STOP MERGES session_latest');
       const before = await compare();
       assert.ok(before > 60);
 
@@ -171,6 +174,35 @@ function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore
       await summarizer.summarize(sessionsOf(lines(more)), 'b1');
       assert.equal(await compare(), before + (await store.query<{ n: number }>(`SELECT uniqExact(session_id) AS n FROM events WHERE timestamp >= '2026-11-11'`).then((r) => Number(r[0]!.n))));
       const after = await compare();
+
+      // Only s0-2-0's first event changed: session_moves holds it alone, and its two versions
+      // (merges of session_latest are stopped in this test) differ in start and first event.
+      const movedIds = await store.query<{ session_id: string }>(`SELECT session_id FROM session_moves FINAL WHERE account_id = 'acc'`);
+      assert.deepEqual(movedIds.map((r) => r.session_id), ['s0-2-0']);
+      const [versions] = await store.query<{ n: number }>(`SELECT count() AS n FROM session_latest WHERE session_id = 's0-2-0'`);
+      assert.equal(Number(versions!.n), 2);
+      // Filtered questions filter before FINAL except for moved sessions, and answer as the
+      // merged sessions do: s0-2-0's old version (09:14, not JP) must not count, its new one must.
+      for (const [from, to, filters, truth] of [
+        [T0, T0 + 15 * MIN, [{ name: 'country', operator: 'isNot', value: ['JP'] }], `s_start >= '2026-11-10 09:00:00' AND s_start < '2026-11-10 09:15:00' AND country != 'JP'`],
+        [T0 - 86_400_000, T0 + 3 * 86_400_000, [{ name: 'country', operator: 'is', value: ['JP'] }], `country = 'JP'`],
+        [T0 - 86_400_000, T0 + 3 * 86_400_000, [{ name: 'path', operator: 'startsWith', value: ['/p'] }], `startsWith(entry, '/p')`],
+      ] as [number, number, InsightsFilter[], string][]) {
+        const q = figuresQuery('acc', { from, to, interval: 'day', timezone: 'UTC' }, filters, true);
+        const current = (await store.query<Record<string, unknown>>(q.sql, q.params)).find((r) => r.period === 'current');
+        const [expected] = await store.query<Record<string, number>>(
+          `SELECT count() AS sessions, uniqExact(visitor) AS visitors FROM (${merged}) WHERE ${truth}`,
+        );
+        assert.deepEqual([current?.total_sessions ?? 0, current?.unique_visitors ?? 0].map(Number), [expected!.sessions, expected!.visitors].map(Number), truth);
+      }
+      // Filtering every session before FINAL would count s0-2-0's old version.
+      const [unsafe] = await store.query<{ n: number }>(
+        `SELECT count() AS n FROM session_latest FINAL PREWHERE account_id = 'acc' AND start >= '2026-11-10 09:00:00' AND start < '2026-11-10 09:15:00' AND first_country != 'JP'`,
+      );
+      const [safe] = await store.query<{ n: number }>(
+        `SELECT count() AS n FROM (${merged}) WHERE s_start >= '2026-11-10 09:00:00' AND s_start < '2026-11-10 09:15:00' AND country != 'JP'`,
+      );
+      assert.equal(Number(unsafe!.n), Number(safe!.n) + 1);
 
       // A retried batch changes nothing (its token), nor does summarizing unchanged sessions anew.
       await summarizer.summarize(sessionsOf(lines(more)), 'b1');
@@ -230,6 +262,13 @@ function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore
       assert.ok(Number((await store.query<{ n: number }>(`SELECT count() AS n FROM visitor_removals`))[0]!.n) > 0);
 
       // The migrations that build the summaries can run again after a crash before their tracking row.
+      // Migration 10 finds the same moved session among the stored versions.
+      for (const statement of EVENTS_MIGRATIONS.find((m) => m.version === 10)!.statements({ retentionDays: 4000 })) await store.command(statement);
+      assert.deepEqual(
+        (await store.query<{ session_id: string }>(`SELECT session_id FROM session_moves FINAL WHERE account_id = 'acc'`)).map((r) => r.session_id),
+        ['s0-2-0'],
+      );
+
       for (const version of [5, 8]) {
         for (const statement of EVENTS_MIGRATIONS.find((m) => m.version === version)!.statements({ retentionDays: 4000 })) await store.command(statement);
         assert.equal(await compare(), final);

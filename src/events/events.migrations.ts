@@ -10,6 +10,8 @@ import {
   sessionsViewSelect,
   summaryTableStatements,
   SESSION_DELTAS_TABLE,
+  SESSION_MOVES_TABLE,
+  sessionMovesStatements,
   UNBOUNDED,
   OLD_VISITOR_ROLLUP_TABLE,
   VISITOR_BITMAPS_TABLE,
@@ -219,6 +221,11 @@ export const EVENTS_MIGRATIONS: Migration[] = [
         stepFirstsSelect(),
       ),
   },
+  {
+    version: 10,
+    name: 'session moves: the sessions whose first event changed, so filtered questions filter before FINAL',
+    statements: ({ retentionDays }) => sessionMovesStatements(retentionDays),
+  },
 ];
 
 /**
@@ -320,5 +327,6 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
     [ACTIVITY_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
     [STEP_EVENTS_TABLE]: `toDateTime(timestamp) + toIntervalDay(${retentionDays})`,
     [STEP_FIRSTS_TABLE]: `day + toIntervalDay(${retentionDays})`,
+    [SESSION_MOVES_TABLE]: `moved + toIntervalDay(${retentionDays})`,
   };
 }

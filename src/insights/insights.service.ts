@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import type { InsightsFilter } from './insights-filters.js';
-import { type BuiltQuery, breakdownQuery, figuresQuery, firstStart, liveQuery, pagesQuery } from './insights-query.js';
+import { type BuiltQuery, breakdownQuery, figuresQuery, firstStart, liveQuery, pageTitlesQuery, pagesQuery } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 import { removalsQuery, rollupBreakdownQuery, rollupFiguresQuery, rollupPagesQuery } from './rollup-query.js';
 import { type CountBy, type FunnelStep, funnelQuery, retentionQuery } from './funnel-retention.query.js';
@@ -76,8 +76,13 @@ export class InsightsService {
     const rows = await this.run(
       useRollups(filters, options) ? rollupPagesQuery(accountId, range, limit) : pagesQuery(accountId, range, filters, limit),
     );
+    const pages = rows.map((r) => ({ origin: String(r.origin), path: String(r.path) }));
+    const titles = new Map<string, string>();
+    if (pages.length > 0) {
+      for (const t of await this.run(pageTitlesQuery(accountId, pages))) titles.set(`${t.origin}\0${t.path}`, String(t.title));
+    }
     return rows.map((r) => ({
-      title: String(r.title),
+      title: titles.get(`${r.origin}\0${r.path}`) ?? '',
       origin: String(r.origin),
       path: String(r.path),
       sessions: Number(r.sessions),

@@ -7,7 +7,7 @@ import {
   VISITOR_BITMAPS_TABLE,
   VISITOR_REMOVALS_TABLE,
 } from '../sessions/session-summaries.js';
-import { type BuiltQuery, DIMENSIONS, figureGroups, figureRows, ms, withTitles } from './insights-query.js';
+import { type BuiltQuery, DIMENSIONS, figureGroups, figureRows, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
 /**
@@ -225,10 +225,7 @@ export function rollupPagesQuery(accountId: string, range: InsightsRange, limit:
     SELECT pv.1 AS page, toInt64(pv.2) AS views, sessions, bounces, duration_ms FROM (${partial}) ARRAY JOIN viewed AS pv`
     : rolled;
   return {
-    sql: withTitles(
-      bag,
-      accountId,
-      `SELECT splitByChar(char(0), page)[1] AS origin, splitByChar(char(0), page)[2] AS path, sum(sessions) AS sessions,
+    sql: `SELECT splitByChar(char(0), page)[1] AS origin, splitByChar(char(0), page)[2] AS path, sum(sessions) AS sessions,
     sum(views) AS screen_views, round(100 * sum(bounces) / sessions, 2) AS bounce_rate,
     round(sum(duration_ms) / sessions / 1000, 2) AS avg_duration
   FROM (${rows})
@@ -236,7 +233,6 @@ export function rollupPagesQuery(accountId: string, range: InsightsRange, limit:
   HAVING sessions > 0
   ORDER BY sessions DESC, path
   LIMIT ${bag.bind(limit, 'UInt32')}`,
-    ),
     params: bag.params,
   };
 }

@@ -18,7 +18,12 @@ import { FIRST_EVENT_FIELDS, IS_PAGE_VIEW, SESSIONS_TABLE } from './session-tabl
  * - `visitor_removals`: the (bucket, visitor) a session left (its start moved to another bucket,
  *   or its visitor changed). A bitmap cannot take a visitor out, so a query subtracts those of
  *   them without another session there; they are rare;
- * - `page_rollup`: per 15 minutes, per page, the sessions that viewed it and their figures.
+ * - `page_rollup`: per 15 minutes, per page, the sessions that viewed it and their figures;
+ * - `session_moves` (written by the writer, not a view): the sessions whose first event changed
+ *   (a late event came before it), so their summaries' start or first-event fields differ
+ *   between versions. Every other session has the same start and first-event fields in all its
+ *   versions, which lets a filtered question filter before FINAL (see insights-query.ts) and
+ *   treat only these sessions the slow way.
  *
  * A session that changes (a later event, a late event before its start) is taken out where it
  * was counted and counted anew, so the sums are exact at every moment, open sessions included.
@@ -32,6 +37,7 @@ export const VISITOR_BITMAPS_TABLE = 'visitor_bitmaps';
 export const VISITOR_REMOVALS_TABLE = 'visitor_removals';
 export const PAGE_ROLLUP_TABLE = 'page_rollup';
 export const PAGE_TITLES_TABLE = 'page_titles';
+export const SESSION_MOVES_TABLE = 'session_moves';
 /** The visitors' earlier rollup (a 64-bit hash per bucket), replaced by the bitmaps in migration 8. */
 export const OLD_VISITOR_ROLLUP_TABLE = 'visitor_rollup';
 
@@ -84,6 +90,9 @@ const BOUNCED = `toInt64(${column('events')} = 1 AND ${column('page_views')} = 1
 const DURATION = `dateDiff('millisecond', ${column('start')}, ${column('end')})`;
 const VIEWS = `toInt64(${column('page_views')})`;
 const BUCKET = `toStartOfFifteenMinutes(start)`;
+
+/** What filtered questions look at in a summary: its start and its first event's fields. */
+export const FIRST_EVENT_COLUMNS = ['start', ...FIRST_EVENT_FIELDS.map((f) => `first_${f}`)];
 
 /** Appended to a statement that reads every stored event or session (a migration's copy). */
 export const UNBOUNDED = 'SETTINGS max_execution_time = 0';
@@ -146,6 +155,15 @@ export function summaryTableStatements(retentionDays: number): string[] {
     ENGINE = MergeTree
     ORDER BY (account_id, bucket, visitor)
     TTL bucket + INTERVAL ${retentionDays} DAY
+    SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS ${SESSION_MOVES_TABLE} (
+      account_id LowCardinality(String),
+      session_id String,
+      moved DateTime('UTC')
+    )
+    ENGINE = ReplacingMergeTree
+    ORDER BY (account_id, session_id)
+    TTL moved + INTERVAL ${retentionDays} DAY
     SETTINGS non_replicated_deduplication_window = 1000`,
     // The empty dimension is the total. Within a block a -1 and +1 of the same key cancel out.
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${SESSION_ROLLUP_TABLE}_mv TO ${SESSION_ROLLUP_TABLE} AS
@@ -285,11 +303,29 @@ export function rebuildStatements(): string[] {
     VISITOR_BITMAPS_TABLE,
     VISITOR_REMOVALS_TABLE,
     PAGE_ROLLUP_TABLE,
+    SESSION_MOVES_TABLE,
   ];
   return [
     ...tables.map((t) => `TRUNCATE TABLE ${t}`),
     `INSERT INTO ${VISITOR_IDS_TABLE} (account_id, visitor, id) ${visitors} ${UNBOUNDED}`,
     `INSERT INTO ${SESSION_DELTAS_TABLE} (${SUMMARY_NAMES}, sign) ${withIds} ${UNBOUNDED}`,
     `INSERT INTO ${SESSION_LATEST_TABLE} (${SUMMARY_NAMES}) SELECT ${SUMMARY_NAMES} FROM (${withIds}) ${UNBOUNDED}`,
+  ];
+}
+
+/**
+ * session_moves filled from the summaries stored before it: the sessions whose stored versions
+ * (those a merge has not folded yet) differ in start or first event.
+ */
+export function sessionMovesStatements(retentionDays: number): string[] {
+  return [
+    ...summaryTableStatements(retentionDays),
+    `TRUNCATE TABLE ${SESSION_MOVES_TABLE}`,
+    `INSERT INTO ${SESSION_MOVES_TABLE} (account_id, session_id, moved)
+    SELECT account_id, session_id, toDateTime(max(version))
+    FROM ${SESSION_LATEST_TABLE}
+    GROUP BY account_id, session_id
+    HAVING uniqExact(cityHash64(${FIRST_EVENT_COLUMNS.join(', ')})) > 1
+    ${UNBOUNDED}`,
   ];
 }

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import {
+  FIRST_EVENT_COLUMNS,
   lastVisitorIdQuery,
   SESSION_DELTAS_TABLE,
   SESSION_LATEST_TABLE,
+  SESSION_MOVES_TABLE,
   summarizeQuery,
   VISITOR_IDS_TABLE,
   visitorIdsQuery,
@@ -66,6 +68,7 @@ export class SessionSummarizer {
         const chunkToken = `${token}:sessions:${part++}`;
         await this.identifyVisitors(account, deltas, chunkToken);
         await this.applyDeltas(deltas, chunkToken);
+        await this.recordMoves(deltas, chunkToken);
         await this.recordLatest(
           deltas.filter((d) => d.sign === 1).map(({ sign: _, ...summary }) => summary),
           chunkToken,
@@ -101,6 +104,20 @@ export class SessionSummarizer {
     return this.store.insertJsonEachRow(SESSION_DELTAS_TABLE, jsonLines(deltas), { dedupToken: token });
   }
 
+  /**
+   * Records the sessions whose start or first event this change moves (session_moves), before
+   * their new summaries are visible: until then, every version of them agrees on those fields.
+   */
+  private async recordMoves(deltas: Delta[], token: string): Promise<void> {
+    const key = (d: Delta) => JSON.stringify(FIRST_EVENT_COLUMNS.map((c) => d[c]));
+    const before = new Map(deltas.filter((d) => d.sign === -1).map((d) => [d.session_id, key(d)]));
+    const now = Math.floor(Date.now() / 1000);
+    const moved = deltas
+      .filter((d) => d.sign === 1 && before.has(d.session_id) && before.get(d.session_id) !== key(d))
+      .map((d) => ({ account_id: d.account_id, session_id: d.session_id, moved: now }));
+    if (moved.length > 0) await this.store.insertJsonEachRow(SESSION_MOVES_TABLE, jsonLines(moved), { dedupToken: `${token}:moves` });
+  }
+
   protected recordLatest(summaries: object[], token: string): Promise<void> {
     return this.store.insertJsonEachRow(SESSION_LATEST_TABLE, jsonLines(summaries), { dedupToken: token });
   }
@@ -108,9 +125,12 @@ export class SessionSummarizer {
 
 /** A row of session_deltas as the summarize query answers it. */
 interface Delta {
+  account_id: string;
+  session_id: string;
   sign: number;
   visitor: string;
   visitor_id: number;
+  [column: string]: unknown;
 }
 
 const jsonLines = (rows: object[]) => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
