@@ -57,16 +57,16 @@ describe('the per-minute rollup migration', () => {
   }
 
   it('copies the events stored before it, then follows new inserts, and can run again after a crash', async () => {
-    await migrate(store, EVENTS_MIGRATIONS.slice(0, 1), { retentionDays: 400 });
+    await migrate(store, EVENTS_MIGRATIONS.slice(0, 1), { retentionDays: 3650 });
     await store.insertJsonEachRow('events', rows(500, 0));
-    await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 400 });
+    await migrate(store, EVENTS_MIGRATIONS, { retentionDays: 3650 });
     assert.equal(await compare(), 500);
 
     await store.insertJsonEachRow('events', rows(300, 500), { dedupToken: 'later' });
     assert.equal(await compare(), 800);
 
     // A crash after the statements but before the tracking row: they run again on the next boot.
-    for (const statement of EVENTS_MIGRATIONS[1]!.statements({ retentionDays: 400 })) await store.command(statement);
+    for (const statement of EVENTS_MIGRATIONS[1]!.statements({ retentionDays: 3650 })) await store.command(statement);
     assert.equal(await compare(), 800);
     await store.insertJsonEachRow('events', rows(100, 800));
     assert.equal(await compare(), 900);

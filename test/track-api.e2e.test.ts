@@ -149,7 +149,7 @@ describe('Event Lens / OpenPanel track API', () => {
 
   it('reads the reserved properties and gives one device the same cookieless id all day', async () => {
     const headers = { ...openpanelHeaders(acme), 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0' };
-    const payload = { name: 'reserved', properties: { __timestamp: '2026-11-20T10:00:00.000Z', __ip: '203.0.113.9', kept: 1 } };
+    const payload = { name: 'reserved', properties: { __timestamp: new Date(Date.now() - 3_600_000).toISOString(), __ip: '203.0.113.9', kept: 1 } };
     const first = await track({ type: 'track', payload }, headers);
     const second = await track({ type: 'track', payload }, headers);
     const otherAgent = await track({ type: 'track', payload }, { ...headers, 'user-agent': 'curl/8.0' });

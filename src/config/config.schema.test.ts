@@ -52,6 +52,11 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a retention whose TTL would pass the end of DateTime (2106) and wrap into the past', () => {
+    assert.equal(loadConfig({ RETENTION_DAYS: '10000' }).retentionDays, 10_000);
+    assert.throws(() => loadConfig({ RETENTION_DAYS: '36500' }), /RETENTION_DAYS/);
+  });
+
   it('refuses a split deployment without the shared engines it needs', () => {
     assert.throws(() => loadConfig({ ROLE: 'api' }), /ROLE=api needs NATS_URL/);
     assert.throws(() => loadConfig({ ROLE: 'worker', NATS_URL: 'nats://n:4222' }), /ROLE=worker needs REDIS_URL/);

@@ -168,8 +168,10 @@ export const SETTINGS = {
   retentionDays: {
     env: 'RETENTION_DAYS',
     default: '90',
-    description: 'Days events are kept (a ClickHouse TTL); older timestamps are rejected at ingest',
-    parse: integer(1, 36500),
+    description: 'Days events are kept (a ClickHouse TTL); older timestamps are rejected at ingest; at most 10000 (TTLs are DateTime, which ends in 2106)',
+    // A longer retention would carry the TTL past DateTime's end (2106-02-07), where ClickHouse
+    // wraps it around into the past and deletes every row at its next merge.
+    parse: integer(1, 10_000),
   },
   sessionTimeoutMinutes: {
     env: 'SESSION_TIMEOUT_MINUTES',

@@ -17,7 +17,7 @@ import {
   VISITOR_BITMAPS_TABLE,
   VISITOR_REMOVALS_TABLE,
 } from '../sessions/session-summaries.js';
-import { IS_PAGE_VIEW, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
+import { DEVICE_SESSIONS_TABLE, IS_PAGE_VIEW, OLD_DEVICE_SESSIONS_TABLE, SESSIONS_TABLE, sessionTableStatements } from '../sessions/session-tables.js';
 
 /** Events per account, minute, event name and type: counts and exact user and session sets. */
 export const ROLLUP_TABLE = 'events_by_minute';
@@ -226,6 +226,36 @@ export const EVENTS_MIGRATIONS: Migration[] = [
     name: 'session moves: the sessions whose first event changed, so filtered questions filter before FINAL',
     statements: ({ retentionDays }) => sessionMovesStatements(retentionDays),
   },
+  {
+    version: 11,
+    name: 'the session assigner state kept for the retention and sorted by day, so late and historical events join their sessions',
+    // device_sessions kept a session two days after its last event time, so the state of an
+    // event more than two days old expired as it was written. The state is derived from the
+    // stored sessions (those the assigner named: ses_ and 24 hex digits), so it is rebuilt from
+    // them, which also gives back the state that had expired. Every statement can run again.
+    statements: ({ retentionDays }) => [
+      `CREATE TABLE IF NOT EXISTS ${DEVICE_SESSIONS_TABLE} (
+        account_id LowCardinality(String),
+        device_id String,
+        session_id String,
+        session_start DateTime64(3, 'UTC'),
+        last_seen DateTime64(3, 'UTC'),
+        INDEX idx_session_start session_start TYPE minmax GRANULARITY 1
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (account_id, toDate(last_seen), device_id, session_id)
+      TTL toDateTime(last_seen) + INTERVAL ${retentionDays} DAY`,
+      `TRUNCATE TABLE ${DEVICE_SESSIONS_TABLE}`,
+      `INSERT INTO ${DEVICE_SESSIONS_TABLE} (account_id, device_id, session_id, session_start, last_seen)
+       SELECT account_id, max(device_id), session_id, min(start), max(end)
+       FROM ${SESSIONS_TABLE}
+       WHERE match(session_id, '^ses_[0-9a-f]{24}$')
+       GROUP BY account_id, session_id
+       HAVING max(device_id) != ''
+       ${UNBOUNDED}`,
+      `DROP TABLE IF EXISTS ${OLD_DEVICE_SESSIONS_TABLE}`,
+    ],
+  },
 ];
 
 /**
@@ -318,6 +348,7 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
     events: `toDateTime(timestamp) + toIntervalDay(${retentionDays})`,
     [ROLLUP_TABLE]: `minute + toIntervalDay(${retentionDays})`,
     [SESSIONS_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
+    [DEVICE_SESSIONS_TABLE]: `toDateTime(last_seen) + toIntervalDay(${retentionDays})`,
     [SESSION_LATEST_TABLE]: `toDateTime(end) + toIntervalDay(${retentionDays})`,
     [SESSION_ROLLUP_TABLE]: `bucket + toIntervalDay(${retentionDays})`,
     [VISITOR_BITMAPS_TABLE]: `bucket + toIntervalDay(${retentionDays})`,

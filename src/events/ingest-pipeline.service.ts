@@ -73,7 +73,7 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   stats() {
-    return this.log.stats();
+    return { ...this.log.stats(), ...this.sessions.stats() };
   }
 
   private async write(batch: IngestBatch): Promise<void> {

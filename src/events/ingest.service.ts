@@ -54,10 +54,13 @@ export class IngestService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.ingest.dedupWindow === 0) return;
     const rows = await this.store.query<{ a: string; e: string }>(
-      `SELECT account_id AS a, toString(event_id) AS e FROM events
-       WHERE received_at >= now64(3) - INTERVAL 1 HOUR
-       ORDER BY received_at ASC
-       LIMIT {n:UInt32}`,
+      `SELECT a, e FROM (
+         SELECT account_id AS a, toString(event_id) AS e, received_at FROM events
+         WHERE received_at >= now64(3) - INTERVAL 1 HOUR
+         ORDER BY received_at DESC
+         LIMIT {n:UInt32}
+       )
+       ORDER BY received_at ASC`,
       { n: this.config.ingest.dedupWindow },
     );
     for (const r of rows) this.recentIds.add(`${r.a}|${r.e}`);

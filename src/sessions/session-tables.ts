@@ -1,13 +1,22 @@
 /**
  * The session tables in the events store.
  *
- * `device_sessions` is the session assigner's state: per account, device and session, its start
- * and last event (a ReplacingMergeTree keeps the newest row of each), kept two days. `sessions` is the
+ * `device_sessions_by_day` is the session assigner's state: per account, device and session, its
+ * start and last event, kept as long as events (RETENTION_DAYS), so an event sent days late
+ * still finds its session. Sorted by the day of the last event first, and with a minmax index on
+ * the start, so the writer's lookup reads the days around its events, not the whole retention's
+ * state: today's rows for live traffic (bench/session-state). Each save
+ * writes a session's whole state (its start only moves back and its last event forward), and a
+ * ReplacingMergeTree keeps the last one per day. It replaced `device_sessions` (migration 11),
+ * whose two days were counted from the event time, so state of late events expired as it was
+ * written. `sessions` is the
  * materialized state of every session, fed by a view on events: first and last event times,
  * counts, and the first event's page, traffic source and device, the last one's page. Each of
  * those is its own state column, so a query merges only the ones it reads.
  */
-export const DEVICE_SESSIONS_TABLE = 'device_sessions';
+export const DEVICE_SESSIONS_TABLE = 'device_sessions_by_day';
+/** The assigner's state before migration 11. */
+export const OLD_DEVICE_SESSIONS_TABLE = 'device_sessions';
 export const SESSIONS_TABLE = 'sessions';
 
 /** Event names that are page views (OpenPanel's web SDK sends screen_view). */
@@ -41,7 +50,7 @@ const TIME = "DateTime64(3, 'UTC')";
 
 export function sessionTableStatements(retentionDays: number): string[] {
   return [
-    `CREATE TABLE IF NOT EXISTS ${DEVICE_SESSIONS_TABLE} (
+    `CREATE TABLE IF NOT EXISTS ${OLD_DEVICE_SESSIONS_TABLE} (
       account_id LowCardinality(String),
       device_id String,
       session_id String,
