@@ -1,19 +1,25 @@
-import { ConfigError, loadConfig } from './config/config.schema.js';
 import { createApp } from './app.factory.js';
+import { ConfigError, loadConfig } from './config/config.schema.js';
+import { environment } from './config/dotenv.js';
 import { createRootLogger } from './observability/logger.js';
 
 async function main(): Promise<void> {
   let config;
+  let settings;
   try {
-    config = loadConfig();
+    settings = environment();
+    config = loadConfig(settings.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${settings?.file ? `(with settings from ${settings.file})\n` : ''}${err.message}\n`);
       process.exit(1);
     }
     throw err;
   }
   const logger = createRootLogger(config.logLevel);
+  if (settings.file) {
+    logger.info({ file: settings.file, settings: settings.fromFile, overriddenByEnvironment: settings.overridden }, 'read settings from .env');
+  }
   try {
     const app = await createApp(config, logger);
     await app.listen(config.port, config.host);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -100,6 +100,20 @@ describe('durability', () => {
     assert.ok(!second.output.includes(key), 'logged once, at generation only');
     assert.equal((await call(second.url, 'GET', '/api/accounts', { secret: key })).status, 200);
     await second.stop('SIGTERM');
+  });
+
+  it('reads .env from its working directory, the environment winning, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dotenv-'));
+    writeFileSync(join(dir, '.env'), 'DATA_DIR=./from-dotenv\nLOG_LEVEL=info\nPORT=1\n');
+    const service = new ServiceProcess({}, { cwd: dir, unset: ['DATA_DIR', 'LOG_LEVEL'] });
+    services.push(service);
+    await service.start();
+    assert.ok(existsSync(join(dir, 'from-dotenv', 'chdb')), 'DATA_DIR from .env');
+    assert.match(service.output, /read settings from \.env/);
+    assert.ok(service.output.includes(join(dir, '.env')), 'the file is named');
+    assert.match(service.output, /"overriddenByEnvironment":\["PORT"\]/, 'PORT came from the environment');
+    assert.match(service.output, /analytics service listening/, 'LOG_LEVEL=info from .env');
+    await service.stop('SIGTERM');
   });
 
   it('refuses to start with a clear message naming each bad setting', async () => {

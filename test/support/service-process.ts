@@ -23,15 +23,18 @@ export class ServiceProcess {
   url = '';
   output = '';
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    /** `cwd`: where it runs (it reads `.env` there); `unset`: variables left out of its environment. */
+    private readonly options: { cwd?: string; unset?: string[] } = {},
+  ) {}
 
   async start(): Promise<void> {
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
-    this.child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ROOT_API_KEY: ROOT_KEY, ...this.env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ROOT_API_KEY: ROOT_KEY, ...this.env, PORT: String(port), HOST: '127.0.0.1' };
+    for (const name of this.options.unset ?? []) delete env[name];
+    this.child = spawn(process.execPath, [MAIN], { env, cwd: this.options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
     const deadline = Date.now() + 30_000;
