@@ -181,6 +181,19 @@ describe('Event Lens / OpenPanel track API', () => {
       ],
     );
     assert.deepEqual(JSON.parse(rows[0]!.properties), {}, 'reserved properties are not kept as properties');
+    // Search shows what enrichment did, and tells the bot's event apart.
+    const found = await call(t.url, 'GET', '/api/events/search?eventName=screen_view', { secret: acme.read });
+    assert.equal(found.status, 200, JSON.stringify(found.body));
+    assert.deepEqual(
+      found.body.events.map((e: any) => [e.isBot, e.context.page, e.context.referrer, e.context.utm, e.context.geo]).sort(),
+      [false, true].map((isBot) => [
+        isBot,
+        { origin: 'https://shop.example.com', path: '/pricing', title: 'Pricing' },
+        { url: 'https://www.google.com/search', name: 'Google', type: 'search' },
+        { source: 'newsletter', medium: null, campaign: null, term: null, content: null },
+        { country: 'GB', region: 'ENG', city: 'Newmarket' },
+      ]),
+    );
   });
 
   it('keeps the good envelopes of a batch and reports the bad ones, in both batch forms', async () => {

@@ -74,5 +74,14 @@ export interface StoredEvent {
     os: string | null;
     osVersion: string | null;
     deviceType: string | null;
+    /** The page a web event was sent from (null for other events). */
+    page: { origin: string | null; path: string | null; title: string | null } | null;
+    /** Where the visit came from: the referring URL, its source's name and its type (direct, search, social, …). */
+    referrer: { url: string | null; name: string | null; type: string } | null;
+    utm: { source: string | null; medium: string | null; campaign: string | null; term: string | null; content: string | null } | null;
+    /** From the IP, with the offline GeoLite2 database. */
+    geo: { country: string | null; region: string | null; city: string | null } | null;
   };
+  /** A crawler or headless browser's event: stored, but left out of metrics, sessions and insights. */
+  isBot: boolean;
 }

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildSearchRequest } from './elasticsearch.event-search.js';
+import { toEventRow } from '../../events/event-row.js';
+import { validateEvent } from '../../events/event.validator.js';
+import { UserAgentParser } from '../../events/user-agent.parser.js';
+import { WebContextResolver } from '../../events/web-context.js';
+import { buildSearchRequest, eventMappings, toDocument } from './elasticsearch.event-search.js';
 
 // The query DSL the adapter sends (a pure translation; the adapter itself is exercised against a
 // live Elasticsearch in test/search.elasticsearch.test.ts when ELASTICSEARCH_NODE is set).
@@ -36,5 +40,25 @@ describe('Elasticsearch search request', () => {
     const request = buildSearchRequest({ accountId: 'a', terms: [], limit: 10 });
     assert.deepEqual(request.query, { bool: { filter: [{ term: { account_id: 'a' } }] } });
     assert.equal(request.search_after, undefined);
+  });
+
+  it('maps every column the pipeline writes (the mapping is strict: an unknown field fails the bulk item)', () => {
+    const now = Date.now();
+    const checked = validateEvent(
+      {
+        eventType: 'track',
+        eventName: 'screen_view',
+        userId: 'u1',
+        properties: { plan: 'pro' },
+        context: { page: { url: 'https://shop.example.com/pricing?utm_source=news', referrer: 'https://www.google.com/', title: 'Pricing' } },
+      },
+      { accountId: 'a', now, retentionDays: 90 },
+    );
+    assert.ok(checked.ok, JSON.stringify(checked));
+    const row = toEventRow('a', checked.event, { ip: '81.2.69.142', userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', receivedAt: now }, new UserAgentParser(), new WebContextResolver());
+    const mapped = new Set(Object.keys(eventMappings().properties));
+    const columns = Object.keys(toDocument(row));
+    assert.ok(columns.includes('utm_source') && columns.includes('is_bot'), columns.join());
+    assert.deepEqual(columns.filter((c) => !mapped.has(c)), []);
   });
 });

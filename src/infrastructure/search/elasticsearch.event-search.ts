@@ -1,6 +1,6 @@
 import { Client, type estypes } from '@elastic/elasticsearch';
 import type { Logger } from '@nestjs/common';
-import type { EventRow } from '../../events/event.types.js';
+import type { EnrichedEventRow } from '../../events/event.types.js';
 import { toStoredEvent } from '../../events/stored-event.js';
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
@@ -15,7 +15,7 @@ export interface ElasticsearchOptions {
 }
 
 /** What is indexed per event: the stored row, with properties as an object and times as ISO. */
-type EventDocument = Omit<EventRow, 'properties'> & { properties: Record<string, unknown> };
+type EventDocument = Omit<EnrichedEventRow, 'properties'> & { properties: Record<string, unknown> };
 
 const BULK_ATTEMPTS = 5;
 
@@ -65,6 +65,13 @@ export class ElasticsearchEventSearch implements EventSearch {
         mappings: eventMappings(),
       },
     });
+    // Indices made from an earlier template gain the fields added since (adding is allowed).
+    await this.client.indices.putMapping({
+      index: `${prefix}-events-*`,
+      allow_no_indices: true,
+      ignore_unavailable: true,
+      properties: eventMappings().properties,
+    });
   }
 
   async index(lines: Buffer): Promise<void> {
@@ -72,7 +79,7 @@ export class ElasticsearchEventSearch implements EventSearch {
       .toString('utf8')
       .split('\n')
       .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as EventRow);
+      .map((l) => JSON.parse(l) as EnrichedEventRow);
     for (let attempt = 1; pending.length > 0; attempt++) {
       const operations = pending.flatMap((row) => [
         { index: { _index: this.indexFor(row.timestamp), _id: row.event_id } },
@@ -80,7 +87,7 @@ export class ElasticsearchEventSearch implements EventSearch {
       ]);
       const response = await this.client.bulk({ operations, refresh: false });
       if (!response.errors) return;
-      const failed: EventRow[] = [];
+      const failed: EnrichedEventRow[] = [];
       const reasons = new Set<string>();
       response.items.forEach((item, i) => {
         const result = item.index;
@@ -158,7 +165,8 @@ export function buildSearchRequest(query: EventSearchQuery): estypes.SearchReque
   };
 }
 
-function eventMappings() {
+/** The index template's mappings: strict, so every column the pipeline writes must be here. */
+export function eventMappings() {
   const keyword = { type: 'keyword' as const };
   return {
     dynamic: 'strict' as const,
@@ -180,6 +188,22 @@ function eventMappings() {
       os: keyword,
       os_version: keyword,
       device_type: keyword,
+      // The web context (empty strings for other events) and the bot flag (absent: not a bot).
+      origin: keyword,
+      path: { type: 'keyword' as const, ignore_above: 2048 },
+      title: { type: 'keyword' as const, ignore_above: 1024 },
+      referrer: { type: 'keyword' as const, ignore_above: 2048 },
+      referrer_name: keyword,
+      referrer_type: keyword,
+      utm_source: keyword,
+      utm_medium: keyword,
+      utm_campaign: keyword,
+      utm_term: keyword,
+      utm_content: keyword,
+      country: keyword,
+      region: keyword,
+      city: keyword,
+      is_bot: { type: 'byte' as const },
       search_text: { type: 'text' as const, analyzer: 'standard' },
       properties: {
         type: 'object' as const,
@@ -195,7 +219,7 @@ function eventMappings() {
   };
 }
 
-function toDocument(row: EventRow): EventDocument {
+export function toDocument(row: EnrichedEventRow): EventDocument {
   return {
     ...row,
     timestamp: `${row.timestamp.replace(' ', 'T')}Z`,

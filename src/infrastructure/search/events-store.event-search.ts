@@ -1,10 +1,10 @@
-import type { EventRow } from '../../events/event.types.js';
-import { toStoredEvent } from '../../events/stored-event.js';
+import { type StoredColumns, toStoredEvent } from '../../events/stored-event.js';
 import type { EventsStore, QueryParams } from '../clickhouse/events-store.port.js';
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
 /** A row as the search query selects it: the stored columns, with the id and times converted. */
-type SearchRow = Omit<EventRow, 'account_id' | 'event_id' | 'timestamp' | 'received_at' | 'search_text'> & {
+type SearchRow = Omit<StoredColumns, 'event_id'> & {
+  properties: string;
   id: string;
   ts: number;
   received_ms: number;
@@ -72,7 +72,9 @@ export function buildSearchSql(query: EventSearchQuery): { sql: string; params: 
   const sql = `SELECT toString(event_id) AS id, event_type, event_name,
       toUnixTimestamp64Milli(timestamp) AS ts, toUnixTimestamp64Milli(received_at) AS received_ms,
       session_id, user_id, anonymous_id, properties, ip, user_agent, locale,
-      browser, browser_version, os, os_version, device_type
+      browser, browser_version, os, os_version, device_type,
+      origin, path, title, referrer, referrer_name, referrer_type,
+      utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, region, city, is_bot
     FROM events
     WHERE ${where.join('\n      AND ')}
     ORDER BY timestamp DESC, event_id DESC
