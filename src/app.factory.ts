@@ -29,9 +29,15 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
       return typeof given === 'string' && given.length <= 128 ? given : crypto.randomUUID();
     },
   });
+  // Bodies are JSON: Fastify's own parser takes application/json, and every other content type
+  // is refused with 415 (ApiExceptionFilter says what to send). Nest's default parsers would
+  // also read form-encoded bodies, so `curl -d '{…}'` (sent as a form) turned the JSON text into
+  // a field name; and text/plain, which Fastify reads as a string.
+  adapter.getInstance().removeContentTypeParser('text/plain');
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoLoggerService(logger),
     bufferLogs: false,
+    bodyParser: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter());
   app.useWebSocketAdapter(new WsAdapter(app));

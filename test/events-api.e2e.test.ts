@@ -124,7 +124,6 @@ describe('Events API on embedded defaults', () => {
         'properties',
         /keys/,
       ],
-      [{ eventType: 'x', eventName: 'y', properties: { blob: 'z'.repeat(33 * 1024) } }, 'body', /32768/],
       [{ eventType: 'x', eventName: 'y', context: { ip: 'not-an-ip' } }, 'context.ip', /IPv4/],
       [{ eventType: 'x', eventName: 'y', context: { device: 'x' } }, 'context.device', /not a known/],
       [{ eventType: 'x', eventName: 'y', accountId: globex.accountId }, 'accountId', /credentials/],
@@ -141,6 +140,32 @@ describe('Events API on embedded defaults', () => {
     const badJson = await call(t.url, 'POST', '/api/events', { secret: acme.write, raw: '{"eventType":' });
     assert.equal(badJson.status, 400);
     assert.match(badJson.body.error.message, /^body: /);
+    // Epoch seconds are not taken for a date in 1970.
+    const seconds = Math.floor(Date.now() / 1000);
+    const epoch = await call(t.url, 'POST', '/api/events', { secret: acme.write, body: { eventType: 'x', eventName: 'y', timestamp: seconds } });
+    assert.equal(epoch.status, 400);
+    assert.deepEqual(epoch.body.error.details, [{ field: 'timestamp', message: `must be epoch milliseconds; ${seconds} looks like epoch seconds (send ${seconds * 1000})` }]);
+  });
+
+  it('answers 413 for an event larger than 32 KB, naming the limit', async () => {
+    const res = await call(t.url, 'POST', '/api/events', { secret: acme.write, body: { eventType: 'x', eventName: 'y', properties: { blob: 'z'.repeat(33 * 1024) } } });
+    assert.equal(res.status, 413);
+    assert.equal(res.body.error.code, 'payload_too_large');
+    assert.equal(res.body.error.details[0].field, 'body');
+    assert.match(res.body.error.details[0].message, /at most 32768/);
+  });
+
+  it('answers 415 for a body that is not sent as JSON, saying what to send', async () => {
+    for (const contentType of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+      const res = await call(t.url, 'POST', '/api/events', {
+        secret: acme.write,
+        raw: '{"eventType":"x","eventName":"y"}',
+        headers: { 'content-type': contentType },
+      });
+      assert.equal(res.status, 415, contentType);
+      assert.equal(res.body.error.code, 'unsupported_media_type');
+      assert.deepEqual(res.body.error.details, [{ field: 'content-type', message: `must be application/json (got ${contentType})` }]);
+    }
   });
 
   it('bounds batches: not an array, empty, over 1000 events, over 5 MB, nothing valid', async () => {
@@ -148,14 +173,23 @@ describe('Events API on embedded defaults', () => {
     assert.equal((await post({ events: 'x' })).body.error.details[0].field, 'events');
     assert.equal((await post({ events: [] })).status, 400);
     const many = await post({ events: Array.from({ length: 1001 }, () => ({ eventType: 'a', eventName: 'b' })) });
-    assert.equal(many.status, 400);
-    assert.match(many.body.error.message, /1000/);
+    assert.equal(many.status, 413);
+    assert.deepEqual(many.body.error.details, [{ field: 'events', message: 'has 1001 events; at most 1000 are allowed' }]);
     const huge = await post({ events: Array.from({ length: 200 }, () => ({ eventType: 'a', eventName: 'b', properties: { p: 'x'.repeat(30_000) } })) });
     assert.equal(huge.status, 413);
     assert.equal(huge.body.error.code, 'payload_too_large');
-    const none = await post({ events: [{ eventType: 'a' }] });
+    // Nothing accepted: the one error shape, each problem's path naming its event.
+    const none = await post({ events: [{ eventType: 'a' }, { eventName: 'b' }] });
     assert.equal(none.status, 400);
-    assert.equal(none.body.error.details.rejected[0].index, 0);
+    assert.equal(none.body.error.code, 'validation_failed');
+    assert.deepEqual(none.body.error.details, [
+      { field: 'events[0].eventName', message: 'is required' },
+      { field: 'events[1].eventType', message: 'is required' },
+    ]);
+    assert.match(none.body.error.message, /^no event in the batch was accepted: events\[0\]\.eventName: is required/);
+    const allTooLarge = await post({ events: [{ eventType: 'a', eventName: 'b', properties: { p: 'x'.repeat(33 * 1024) } }] });
+    assert.equal(allTooLarge.status, 413);
+    assert.equal(allTooLarge.body.error.details[0].field, 'events[0]');
   });
 
   it('stores a retried batch with the same event ids once', async () => {
@@ -234,6 +268,10 @@ describe('Events API on embedded defaults', () => {
       const r = await search(acme.read, query);
       assert.equal(r.status, 400, query);
       assert.equal(r.body.error.details[0].field, field, query);
+    }
+    // One message whatever is wrong with a number.
+    for (const limit of ['abc', '0', '5000', '2.5', '1e309']) {
+      assert.deepEqual((await search(acme.read, `limit=${limit}`)).body.error.details, [{ field: 'limit', message: 'limit must be a whole number from 1 to 1000' }], limit);
     }
   });
 

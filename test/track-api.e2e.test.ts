@@ -224,7 +224,11 @@ describe('Event Lens / OpenPanel track API', () => {
         headers: { 'openpanel-client-id': clientId, ...(origin ? { origin } : {}) },
       });
 
-    assert.equal((await idOnly('https://shop.example.com')).status, 401, 'no origin is allowed yet');
+    const refused = await idOnly('https://shop.example.com');
+    assert.equal(refused.status, 401, 'no origin is allowed yet');
+    assert.match(refused.body.message, /^origin https:\/\/shop\.example\.com is not allowed for this client id; an admin adds it to allowedOrigins/);
+    // The page may read the refusal, so the SDK stops on a 401 instead of retrying a "network error".
+    assert.equal(refused.headers.get('access-control-allow-origin'), 'https://shop.example.com');
     const saved = await settings({ allowedOrigins: ['https://shop.example.com', '*.example.org'] });
     assert.equal(saved.status, 200, JSON.stringify(saved.body));
     assert.deepEqual(saved.body.settings, { allowedOrigins: ['https://shop.example.com', '*.example.org'] });
@@ -275,5 +279,25 @@ describe('Event Lens / OpenPanel track API', () => {
     const tooLate = await track({ type: 'track', payload: { name: 'x', properties: { __timestamp: '2099-01-01T00:00:00Z' } } }, openpanelHeaders(acme));
     assert.equal(tooLate.status, 400);
     assert.equal(tooLate.body.details[0].field, 'payload.properties.__timestamp');
+    const typo = await track({ type: 'track', payload: { nmae: 'signup' } }, openpanelHeaders(acme));
+    assert.equal(typo.status, 400);
+    assert.deepEqual(typo.body.details, [{ field: 'payload.name', message: 'is required (a string); the payload has fields this API does not know: nmae' }]);
+    const many = await track({ type: 'batch', payload: Array.from({ length: 2001 }, () => ({ type: 'track', payload: { name: 'x' } })) }, openpanelHeaders(acme));
+    assert.equal(many.status, 413);
+    assert.equal(many.body.error, 'Payload Too Large');
+    assert.deepEqual(many.body.details, [{ field: 'payload', message: 'has 2001 envelopes; at most 2000 are allowed' }]);
+  });
+
+  it('keeps payload fields it does not know as properties, never dropping them', async () => {
+    const payload = { name: 'unknown_fields', deviceId: 'd-unknown', groups: ['g1'], profileID: 'typo', properties: { plan: 'pro', groups: 'mine' } };
+    assert.equal((await track({ type: 'track', payload }, openpanelHeaders(acme))).status, 200);
+    const identify = { profileId: 'p-unknown', firstName: 'Ada', company: 'Analytical Engines' };
+    assert.equal((await track({ type: 'identify', payload: identify }, openpanelHeaders(acme))).status, 200);
+    const rows = await stored(acme.accountId);
+    const tracked = rows.find((r) => r.event_name === 'unknown_fields')!;
+    // `groups` clashes with a property of that name, which wins; the field goes under __payload.
+    assert.deepEqual(JSON.parse(tracked.properties), { plan: 'pro', groups: 'mine', profileID: 'typo', __payload: { groups: ['g1'] } });
+    const identified = rows.find((r) => r.event_type === 'identify' && r.user_id === 'p-unknown')!;
+    assert.deepEqual(JSON.parse(identified.properties), { profile: { firstName: 'Ada' }, properties: { company: 'Analytical Engines' } });
   });
 });

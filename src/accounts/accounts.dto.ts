@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { WholeNumber } from '../common/whole-number.decorator.js';
 import { CLIENT_TYPES, type ClientType } from './account.types.js';
 
 export class CreateAccountDto {
@@ -16,15 +16,10 @@ export class CreateClientDto {
 
 export class PageQueryDto {
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @WholeNumber(1, 1000)
   limit?: number;
 
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @WholeNumber(0)
   offset?: number;
 }

@@ -119,7 +119,15 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
       entry = client && account ? { client, patterns: account.settings?.allowedOrigins ?? [] } : { client: null, patterns: [] };
       this.origins.set(clientId, entry);
     }
-    if (!entry.client || !originAllowed(origin, entry.patterns)) return null;
+    if (!entry.client) return null;
+    if (!origin) {
+      throw ApiError.unauthorized('a client id without its secret is accepted only from a browser page whose origin the account allows (send the secret from servers)');
+    }
+    if (!originAllowed(origin, entry.patterns)) {
+      throw ApiError.unauthorized(
+        `origin ${origin.slice(0, 200)} is not allowed for this client id; an admin adds it to allowedOrigins with PUT /api/accounts/${entry.client.accountId}/settings`,
+      );
+    }
     return { kind: 'client', accountId: entry.client.accountId, clientId: entry.client._id, type: entry.client.type };
   }
 

@@ -25,6 +25,11 @@ export class ApiError extends Error {
     return new ApiError(400, 'validation_failed', text, problems);
   }
 
+  /** 413: the request, or its only event, is larger than a documented limit. */
+  static tooLarge(problems: FieldProblem[]): ApiError {
+    return new ApiError(413, 'payload_too_large', problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+  }
+
   static unauthorized(message = 'missing or invalid credentials'): ApiError {
     return new ApiError(401, 'unauthorized', message);
   }

@@ -30,7 +30,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    const { status, body, headers } = this.render(exception);
+    const rendered = this.render(exception);
+    const { status, headers } = rendered;
+    const body = status === 415 ? unsupportedMediaType(request?.headers['content-type']) : rendered.body;
     if (status >= 500) {
       this.logger.error({ reqId: request?.id, url: request?.url, err: exception }, 'request failed');
     }
@@ -74,6 +76,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     return { status: 500, body: { code: 'internal', message: 'internal error' } };
   }
+}
+
+/** A 415 says what to send instead, and what came. */
+function unsupportedMediaType(sent: string | undefined) {
+  const got = sent ? `got ${sent.slice(0, 100)}` : 'none was sent';
+  return {
+    code: CODE_BY_STATUS[415]!,
+    message: `send the body as JSON with content-type: application/json (${got})`,
+    details: [{ field: 'content-type', message: `must be application/json (${got})` }],
+  };
 }
 
 /** Parser and size errors concern the request body: say so, so the caller knows which part to fix. */

@@ -56,7 +56,8 @@ export interface ValidationContext {
   bodyBytes?: number;
 }
 
-export type ValidationResult = { ok: true; event: ValidatedEvent } | { ok: false; errors: FieldProblem[] };
+/** `tooLarge`: the event's only problem is its size (answered 413 where it is the request's only event). */
+export type ValidationResult = { ok: true; event: ValidatedEvent } | { ok: false; errors: FieldProblem[]; tooLarge?: true };
 
 /**
  * Checks one event against the Events API schema and limits. Unknown fields are refused
@@ -115,10 +116,8 @@ export function validateEvent(raw: unknown, ctx: ValidationContext, path = ''): 
   if (errors.length === 0 && bodyMayHoldLargeEvent) {
     const bytes = eventBytes(e, propertiesJson);
     if (bytes > EVENT_LIMITS.maxEventBytes) {
-      errors.push({
-        field: path || 'body',
-        message: `event is ${bytes} bytes; at most ${EVENT_LIMITS.maxEventBytes} are allowed`,
-      });
+      const problem = { field: path || 'body', message: `event is ${bytes} bytes; at most ${EVENT_LIMITS.maxEventBytes} are allowed` };
+      return { ok: false, errors: [problem], tooLarge: true };
     }
   }
   if (errors.length > 0) return { ok: false, errors };
@@ -180,6 +179,11 @@ function parseTimestamp(v: unknown, ctx: ValidationContext, field: string, error
     return undefined;
   }
   const oldest = ctx.now - ctx.retentionDays * 24 * 60 * 60 * 1000;
+  // Epoch seconds (10 digits until 2286) read as milliseconds fall in January 1970.
+  if (typeof v === 'number' && ms < oldest && ms * 1000 >= oldest && ms * 1000 <= ctx.now + EVENT_LIMITS.maxFutureMs) {
+    errors.push({ field, message: `must be epoch milliseconds; ${v} looks like epoch seconds (send ${v * 1000})` });
+    return undefined;
+  }
   if (ms < oldest) {
     // It would be deleted by the retention TTL at once: refuse it rather than accept and lose it.
     errors.push({ field, message: `is older than the retention period (${ctx.retentionDays} days)` });

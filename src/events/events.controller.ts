@@ -27,7 +27,7 @@ export class EventsController {
   async trackOne(@CurrentAccountId() accountId: string, @Body() body: unknown, @Req() request: AuthenticatedRequest) {
     const outcome = await this.ingest.ingest(accountId, [body], requestContext(request));
     const rejected = outcome.rejected[0];
-    if (rejected) throw ApiError.validation(rejected.errors);
+    if (rejected) throw rejected.tooLarge ? ApiError.tooLarge(rejected.errors) : ApiError.validation(rejected.errors);
     return { eventId: outcome.eventIds[0] };
   }
 
@@ -44,14 +44,17 @@ export class EventsController {
     if (!Array.isArray(events)) throw ApiError.validation([{ field: 'events', message: 'must be an array' }]);
     if (events.length === 0) throw ApiError.validation([{ field: 'events', message: 'must not be empty' }]);
     if (events.length > EVENT_LIMITS.maxBatchEvents) {
-      throw ApiError.validation([
-        { field: 'events', message: `has ${events.length} events; at most ${EVENT_LIMITS.maxBatchEvents} are allowed` },
-      ]);
+      throw ApiError.tooLarge([{ field: 'events', message: `has ${events.length} events; at most ${EVENT_LIMITS.maxBatchEvents} are allowed` }]);
     }
     const outcome = await this.ingest.ingest(accountId, events, requestContext(request), 'events');
     const rejected = outcome.rejected.map((r) => ({ index: r.index, errors: r.errors }));
     if (outcome.accepted === 0) {
-      throw new ApiError(400, 'validation_failed', 'no event in the batch was accepted', { rejected });
+      // Nothing was kept: the one error shape, with each problem's path naming its event.
+      const problems = outcome.rejected.flatMap((r) => r.errors);
+      if (outcome.rejected.every((r) => r.tooLarge)) throw ApiError.tooLarge(problems);
+      const shown = problems.slice(0, 3).map((p) => `${p.field}: ${p.message}`);
+      const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more in details` : '';
+      throw ApiError.validation(problems, `no event in the batch was accepted: ${shown.join('; ')}${more}`);
     }
     return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected };
   }

@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { WholeNumber } from '../common/whole-number.decorator.js';
 
 export class SearchEventsQueryDto {
   @IsOptional() @IsString() @MaxLength(500) q?: string;
@@ -13,10 +13,7 @@ export class SearchEventsQueryDto {
   @IsOptional() @IsString() to?: string;
 
   @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1)
-  @Max(1000)
+  @WholeNumber(1, 1000)
   limit?: number;
 
   @IsOptional() @IsString() @MaxLength(500) cursor?: string;

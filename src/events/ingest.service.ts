@@ -20,7 +20,8 @@ export interface IngestOutcome {
   accepted: number;
   /** Accepted events that were already stored (a retry with the same eventId) and not stored again. */
   duplicates: number;
-  rejected: { index: number; errors: FieldProblem[] }[];
+  /** `tooLarge`: rejected for its size alone. */
+  rejected: { index: number; errors: FieldProblem[]; tooLarge?: true }[];
 }
 
 /**
@@ -82,7 +83,7 @@ export class IngestService implements OnApplicationBootstrap {
     inputs.forEach((raw, index) => {
       const result = validateEvent(raw, validation, fieldPrefix ? `${fieldPrefix}[${index}]` : '');
       if (!result.ok) {
-        outcome.rejected.push({ index, errors: result.errors });
+        outcome.rejected.push({ index, errors: result.errors, ...(result.tooLarge ? { tooLarge: true as const } : {}) });
         outcome.eventIds.push(undefined);
         return;
       }

@@ -4,18 +4,16 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
   IsString,
   Length,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
+import { WholeNumber } from '../common/whole-number.decorator.js';
 import { FILTER_OPS, type FilterOp } from './filter.compiler.js';
 import { AGGREGATIONS, type Aggregation, INTERVALS, type Interval, METRIC_TYPES, type MetricType } from './metric.types.js';
 
@@ -65,7 +63,7 @@ export class MetricDataQueryDto {
   interval?: Interval;
   @IsOptional() @IsString() @MaxLength(64) timezone?: string;
   @IsOptional() @Transform(list) @IsArray() @ArrayMaxSize(5) @IsString({ each: true }) groupBy?: string[];
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
+  @IsOptional() @WholeNumber(1, 1000) limit?: number;
   @IsOptional() @Transform(bool) @IsBoolean() other?: boolean;
   @IsOptional() @Transform(bool) @IsBoolean() fill?: boolean;
 }

@@ -20,6 +20,35 @@ export type EnvelopeResult = { ok: true; envelope: DecodedEnvelope } | { ok: fal
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The payload fields each envelope type reads; any other field is kept (see `keepUnknown`). */
+const KNOWN_FIELDS: Record<EnvelopeType, readonly string[]> = {
+  track: ['name', 'properties', 'profileId', 'deviceId', 'sessionId', 'path'],
+  identify: ['profileId', 'firstName', 'lastName', 'email', 'avatar', 'properties'],
+  increment: ['profileId', 'property', 'value'],
+  decrement: ['profileId', 'property', 'value'],
+  alias: ['profileId', 'alias'],
+};
+
+/**
+ * Payload fields this service does not read are kept as properties, never dropped: OpenPanel's
+ * SDKs send fields we may not know (`groups`, newer ones), and a typo in an optional field
+ * (`profileID`) stays visible in the stored event instead of vanishing. A field whose name a
+ * property already has goes under `__payload` instead of overwriting it. (The Events API, whose
+ * senders write their events by hand, refuses unknown fields so a typo is reported at once.)
+ */
+function keepUnknown(type: EnvelopeType, payload: Record<string, unknown>, into: Record<string, unknown>): Record<string, unknown> {
+  const unknown = Object.keys(payload).filter((k) => !KNOWN_FIELDS[type].includes(k) && payload[k] !== undefined);
+  if (unknown.length === 0) return into;
+  const out = { ...into };
+  const clashing: Record<string, unknown> = {};
+  for (const k of unknown) {
+    if (k in out) clashing[k] = payload[k];
+    else out[k] = payload[k];
+  }
+  if (Object.keys(clashing).length > 0) out.__payload = clashing;
+  return out;
+}
+
 /** A profile id: a non-empty string, or a number (the SDKs allow both). */
 function profileId(v: unknown, field: string, errors: FieldProblem[], required: boolean): string | undefined {
   if (v === undefined || v === null || v === '') {
@@ -61,7 +90,11 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
   switch (type as EnvelopeType) {
     case 'track': {
       const name = p.name;
-      if (typeof name !== 'string' || name.length === 0) errors.push({ field: field('name'), message: 'is required (a string)' });
+      if (typeof name !== 'string' || name.length === 0) {
+        const unknown = Object.keys(p).filter((k) => !KNOWN_FIELDS.track.includes(k));
+        const hint = unknown.length > 0 ? `; the payload has fields this API does not know: ${unknown.slice(0, 5).join(', ')}` : '';
+        errors.push({ field: field('name'), message: `is required (a string)${hint}` });
+      }
       if (p.properties !== undefined && !isObject(p.properties)) errors.push({ field: field('properties'), message: 'must be an object' });
       const props: Record<string, unknown> = { ...(isObject(p.properties) ? p.properties : {}) };
       const reserved = Object.fromEntries(RESERVED.map((k) => [k, props[k]]));
@@ -82,7 +115,7 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
         userId: profileId(p.profileId, field('profileId'), errors, false),
         anonymousId: optionalString(p.deviceId ?? reserved.__deviceId, field('deviceId'), errors),
         sessionId: optionalString(p.sessionId, field('sessionId'), errors),
-        properties: props,
+        properties: keepUnknown('track', p, props),
         ...(url !== undefined || referrer !== undefined || title !== undefined ? { context: { page: { url, referrer, title } } } : {}),
       };
       break;
@@ -98,7 +131,7 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
         eventType: 'identify',
         eventName: 'identify',
         userId: profileId(p.profileId, field('profileId'), errors, true),
-        properties: { profile, properties: isObject(p.properties) ? p.properties : {} },
+        properties: { profile, properties: keepUnknown('identify', p, isObject(p.properties) ? p.properties : {}) },
       };
       break;
     }
@@ -112,13 +145,18 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
         eventType: type,
         eventName: type,
         userId: profileId(p.profileId, field('profileId'), errors, true),
-        properties: { property, value },
+        properties: keepUnknown(type as EnvelopeType, p, { property, value }),
       };
       break;
     }
     case 'alias': {
       const alias = profileId(p.alias, field('alias'), errors, true);
-      event = { eventType: 'alias', eventName: 'alias', userId: profileId(p.profileId, field('profileId'), errors, true), properties: { alias } };
+      event = {
+        eventType: 'alias',
+        eventName: 'alias',
+        userId: profileId(p.profileId, field('profileId'), errors, true),
+        properties: keepUnknown('alias', p, { alias }),
+      };
       break;
     }
   }

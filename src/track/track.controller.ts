@@ -92,7 +92,10 @@ export class TrackController {
     const event = await this.withDevice(accountId, decoded.envelope.event, decoded.envelope.ip, context);
     const outcome = await this.ingest.ingest(accountId, [event], context);
     const rejected = outcome.rejected[0];
-    if (rejected) throw ApiError.validation(rejected.errors.map((e) => ({ ...e, field: toTrackField(e.field, '') })));
+    if (rejected) {
+      const problems = rejected.errors.map((e) => ({ ...e, field: toTrackField(e.field, '') }));
+      throw rejected.tooLarge ? ApiError.tooLarge(problems) : ApiError.validation(problems);
+    }
     // OpenPanel's SDKs read deviceId and sessionId; Event Lens clients read success.
     return { success: true, deviceId: event.anonymousId ?? null, sessionId: event.sessionId ?? null };
   }
@@ -116,7 +119,7 @@ export class TrackController {
   private async many(accountId: string, items: unknown[], field: string, request: AuthenticatedRequest) {
     if (items.length === 0) throw ApiError.validation([{ field, message: 'must not be empty' }]);
     if (items.length > MAX_TRACK_BATCH) {
-      throw ApiError.validation([{ field, message: `has ${items.length} envelopes; at most ${MAX_TRACK_BATCH} are allowed` }]);
+      throw ApiError.tooLarge([{ field, message: `has ${items.length} envelopes; at most ${MAX_TRACK_BATCH} are allowed` }]);
     }
     const context = requestContext(request);
     const rejected: Rejection[] = [];
