@@ -1,15 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UsePipes } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
 import { PageQueryDto } from '../accounts/accounts.dto.js';
 import { ApiError } from '../common/api-error.js';
+import { type IfMatch, parseIfMatch, versionTag } from '../common/entity-tag.js';
 import { validateDtos } from '../common/validation.pipe.js';
 import type { Interval, MetricDataQuery } from './metric.types.js';
-import { MetricDataQueryDto, MetricDto } from './metrics.dto.js';
-import { MetricsService } from './metrics.service.js';
+import { MetricDataQueryDto, MetricDto, MetricReplaceDto } from './metrics.dto.js';
+import { type MetricView, MetricsService } from './metrics.service.js';
 
 const DAY = 86_400_000;
 
-/** Read and admin clients read metrics; only admin clients change them (authorize() decides). */
+/**
+ * Read and admin clients read metrics; only admin clients change them (authorize() decides).
+ * A single metric's answers (GET, POST's 201, PUT's 200) carry its ETag, the strong validator
+ * `"<version>"`, which PUT takes back in If-Match.
+ */
 @Controller('api/metrics')
 @UsePipes(validateDtos)
 export class MetricsController {
@@ -23,20 +29,26 @@ export class MetricsController {
 
   @Post()
   @RequirePermission('manage-account')
-  create(@CurrentAccountId() accountId: string, @Body() body: MetricDto) {
-    return this.metrics.create(accountId, body);
+  async create(@CurrentAccountId() accountId: string, @Body() body: MetricDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return tagged(reply, await this.metrics.create(accountId, body));
   }
 
   @Get(':id')
   @RequirePermission('query')
-  get(@CurrentAccountId() accountId: string, @Param('id') id: string) {
-    return this.metrics.get(accountId, id);
+  async get(@CurrentAccountId() accountId: string, @Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return tagged(reply, await this.metrics.get(accountId, id));
   }
 
   @Put(':id')
   @RequirePermission('manage-account')
-  replace(@CurrentAccountId() accountId: string, @Param('id') id: string, @Body() body: MetricDto) {
-    return this.metrics.replace(accountId, id, body);
+  async replace(
+    @CurrentAccountId() accountId: string,
+    @Param('id') id: string,
+    @Body() body: MetricReplaceDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return tagged(reply, await this.metrics.replace(accountId, id, body, ifMatchHeader(ifMatch)));
   }
 
   @Delete(':id')
@@ -51,6 +63,21 @@ export class MetricsController {
   data(@CurrentAccountId() accountId: string, @Param('id') id: string, @Query() query: MetricDataQueryDto) {
     return this.metrics.data(accountId, id, dataQuery(query));
   }
+}
+
+/** The metric as the answer's body, its version as the answer's ETag. */
+function tagged(reply: FastifyReply, metric: MetricView): MetricView {
+  void reply.header('etag', versionTag(metric.version));
+  return metric;
+}
+
+function ifMatchHeader(value: string | undefined): IfMatch | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseIfMatch(value);
+  if (!parsed) {
+    throw ApiError.validation([{ field: 'If-Match', message: 'must be * or quoted entity tags such as "3" (the ETag of the metric\'s GET)' }]);
+  }
+  return parsed;
 }
 
 /** Defaults: the last 7 days to now, hourly up to two days of range and daily beyond, in UTC. */

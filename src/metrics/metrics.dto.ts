@@ -50,6 +50,18 @@ export class MetricDto {
   @IsOptional() @IsArray() @ArrayMaxSize(50) @IsNumber({}, { each: true }) buckets?: number[];
 }
 
+/**
+ * PUT's body: a definition, or the metric's own GET answer sent back as it is. Its read-only
+ * fields are accepted: `id` must be the path's id, `version` is the version the change is based
+ * on (a stale one is refused, as with If-Match), `createdAt` and `updatedAt` are ignored.
+ */
+export class MetricReplaceDto extends MetricDto {
+  @IsOptional() @IsString() id?: string;
+  @IsOptional() @IsInt() @Min(1) version?: number;
+  @IsOptional() @IsString() createdAt?: string;
+  @IsOptional() @IsString() updatedAt?: string;
+}
+
 const list = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
 const bool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);

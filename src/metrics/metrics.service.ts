@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError, type FieldProblem } from '../common/api-error.js';
+import { acceptsVersion, type IfMatch, versionTag } from '../common/entity-tag.js';
 import { EVENTS_STORE, type EventsStore, EventsStoreError } from '../infrastructure/clickhouse/events-store.port.js';
 import { resolveField } from './field-ref.js';
 import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.js';
@@ -16,7 +17,7 @@ import {
   ROLLUPS,
   type SeriesSpec,
 } from './metric.types.js';
-import type { MetricDto } from './metrics.dto.js';
+import type { MetricDto, MetricReplaceDto } from './metrics.dto.js';
 import { MetricsRepository } from './metrics.repository.js';
 
 const NEEDS_FIELD: Aggregation[] = ['sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'];
@@ -50,11 +51,32 @@ export class MetricsService {
     return view(await this.load(accountId, id));
   }
 
-  async replace(accountId: string, id: string, dto: MetricDto): Promise<MetricView> {
+  /**
+   * Replaces a definition, on the version the caller based the change on when it says which:
+   * `If-Match` with the metric's ETag (a stale tag answers 412; `*` matches any version) or the
+   * body's `version` (a stale one answers 409, like any conflicting change). Without either the
+   * last writer wins, except that a change stored between our read and our write answers 409.
+   * Every write is conditional on the version read (`repository.replace`), so a check that
+   * passed cannot be overtaken by a concurrent change.
+   */
+  async replace(accountId: string, id: string, dto: MetricReplaceDto, ifMatch?: IfMatch): Promise<MetricView> {
+    if (dto.id !== undefined && dto.id !== id) {
+      throw ApiError.validation([{ field: 'id', message: `must be the id in the path (${id}) or absent` }]);
+    }
+    const tags = ifMatch && !ifMatch.any ? ifMatch : undefined;
+    if (tags && dto.version !== undefined && !acceptsVersion(tags, dto.version)) {
+      throw ApiError.validation([{ field: 'version', message: `${dto.version} disagrees with If-Match (${versionTag(dto.version)} is not among its tags)` }]);
+    }
     const current = await this.load(accountId, id);
+    if (tags && !acceptsVersion(tags, current.version)) throw preconditionFailed(versionTag(current.version));
+    if (dto.version !== undefined && dto.version !== current.version) {
+      throw new ApiError(409, 'conflict', `version ${dto.version} is stale: the metric is at version ${current.version}; read it again and reapply your change`);
+    }
     const fields = validateDefinition(dto);
     const updatedAt = new Date().toISOString();
     if (!(await this.repository.replace(accountId, id, current.version, { ...fields, updatedAt }))) {
+      // Changed (or deleted) since we read it: the If-Match tags no longer match; otherwise a conflict.
+      if (tags) throw preconditionFailed();
       throw new ApiError(409, 'conflict', 'the metric was changed by someone else meanwhile; read it again and retry');
     }
     return view({ ...current, ...fields, updatedAt, version: current.version + 1 });
@@ -219,6 +241,12 @@ function histogram(edges: number[], row: Record<string, number | string | null>)
   const out = [{ from: null as number | null, to: edges[0] ?? null, count: Number(row.h0 ?? 0) }];
   edges.forEach((edge, i) => out.push({ from: edge, to: edges[i + 1] ?? null, count: Number(row[`h${i + 1}`] ?? 0) }));
   return out;
+}
+
+/** A stale If-Match: before our write (the current ETag is known) or during it (a concurrent change won). */
+function preconditionFailed(currentTag?: string): ApiError {
+  const why = currentTag ? `does not match the metric's current ETag ${currentTag}` : 'no longer matches: the metric changed meanwhile';
+  return new ApiError(412, 'precondition_failed', `If-Match ${why}; read it again and reapply your change`);
 }
 
 function view(doc: MetricDocument): MetricView {

@@ -29,6 +29,20 @@ export function documentStoreContract(
       await store.close();
     });
 
+    it('lets exactly one of concurrent writes conditional on the same version win', async () => {
+      // What a PUT with If-Match or a body version relies on when two clients race.
+      const store = await make().open();
+      const items = await store.collection<Item & { version: number }>('raced');
+      await items.insert({ _id: 'r', owner: 'a', n: 0, tag: 'old', version: 1 });
+      const results = await Promise.all(
+        [1, 2, 3, 4].map((n) => items.update({ _id: 'r', owner: 'a', version: 1 }, { $set: { n }, $unset: { tag: true }, $inc: { version: 1 } })),
+      );
+      assert.deepEqual([...results].sort(), [0, 0, 0, 1]);
+      const r = await items.findOne({ _id: 'r' });
+      assert.deepEqual({ n: r?.n, tag: r?.tag, version: r?.version }, { n: results.indexOf(1) + 1, tag: undefined, version: 2 });
+      await store.close();
+    });
+
     it('inserts, finds with Mongo-style filters, sorts, pages and counts', async () => {
       const store = await make().open();
       const items = await store.collection<Item>('items');
