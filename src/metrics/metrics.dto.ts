@@ -4,9 +4,11 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
+  IsPositive,
   IsString,
   Length,
   Matches,
@@ -57,7 +59,7 @@ export class MetricDto {
  */
 export class MetricReplaceDto extends MetricDto {
   @IsOptional() @IsString() id?: string;
-  @IsOptional() @IsInt() @Min(1) version?: number;
+  @IsOptional() @IsInt({ message: 'version must be a whole number (the version the change is based on)' }) @IsPositive() version?: number;
   @IsOptional() @IsString() createdAt?: string;
   @IsOptional() @IsString() updatedAt?: string;
 }
