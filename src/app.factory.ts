@@ -3,10 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
-import { type FastifyBaseLogger, LogController } from 'fastify';
+import { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module.js';
-import { ApiExceptionFilter } from './common/api-exception.filter.js';
+import { ApiExceptionFilter, type FastifyLikeError, frameworkErrorBody } from './common/api-exception.filter.js';
 import type { AppConfig } from './config/config.schema.js';
 import { EVENT_LIMITS } from './events/event.validator.js';
 import { PinoLoggerService } from './observability/logger.js';
@@ -21,6 +21,11 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     // No pino child per request (it cost ~7% of ingestion throughput): error logs carry the
     // request id explicitly (ApiExceptionFilter).
     childLoggerFactory: (parent: FastifyBaseLogger) => parent,
+    // The router refuses some URLs before Nest sees them: answer those in the one error shape.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = frameworkErrorBody(error as FastifyLikeError);
+      void reply.status(status).send(body);
+    },
     // Room for a full batch (5 MB of events) plus the envelope.
     bodyLimit: EVENT_LIMITS.maxBatchBytes + 64 * 1024,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,

@@ -108,6 +108,8 @@ describe('funnels and retention', () => {
     assert.deepEqual(bySession.body.steps.map((s: { count: number }) => s.count), [5, 4, 1]);
     const pricing = await funnel({ steps: [{ name: 'view', filters: [{ name: 'path', operator: 'is', value: ['/pricing'] }] }, 'signup'] });
     assert.deepEqual(pricing.body.steps.map((s: { count: number }) => s.count), [2, 2]);
+    const pricingRegex = await funnel({ steps: [{ name: 'view', filters: [{ name: 'path', operator: 'regex', value: ['^/pric\\w+$'] }] }, 'signup'] });
+    assert.deepEqual(pricingRegex.body.steps.map((s: { count: number }) => s.count), [2, 2], JSON.stringify(pricingRegex.body));
     // A repeated step name: the second view must be a later event (u6's, 300 s on).
     const twice = await funnel({ steps: ['view', 'view'] });
     assert.deepEqual(twice.body.steps.map((s: { count: number; median_seconds_from_previous: number }) => [s.count, s.median_seconds_from_previous]), [[5, null], [1, 300]]);
@@ -223,6 +225,15 @@ describe('funnels and retention', () => {
     assert.equal(await field(await funnel({ steps: ['a', { filters: [] }] })), 'steps[1].name');
     assert.equal(await field(await funnel({ steps: ['a', { name: 'b', filters: [{ name: 'secret', operator: 'is', value: ['x'] }] }] })), 'steps[1].filters[0].name');
     assert.equal(await field(await funnel({ steps: ['a', 'b'], window: 0 })), 'window');
+    // A regular expression RE2 cannot compile, named down to the value; never the engine's text.
+    const badRegex = await funnel({
+      steps: ['view', { name: 'signup', filters: [{ name: 'path', operator: 'is', value: ['/x'] }, { name: 'path', operator: 'regex', value: ['^/', '(["'] }] }],
+    });
+    assert.equal(await field(badRegex), 'steps[1].filters[1].value[1]');
+    assert.equal(badRegex.body.error.code, 'validation_failed');
+    assert.equal(badRegex.body.error.details[0].message, 'is not a valid regular expression (RE2 syntax): missing ]');
+    assert.doesNotMatch(JSON.stringify(badRegex.body), /DB::|Exception|SELECT|CANNOT_COMPILE|Code: /);
+    assert.equal(await field(await funnel({ steps: [{ name: 'view', filters: [{ name: 'path', operator: 'regex', value: ['*'] }] }, 'pay'] })), 'steps[0].filters[0].value[0]');
     assert.equal(await field(await funnel({ steps: ['a', 'b'], countBy: 'device' })), 'countBy');
     assert.equal(await field(await retention('period=year')), 'period');
   });

@@ -225,6 +225,38 @@ for (const ago of [3, 30, 80]) {
       assert.deepEqual((await get('live')).body, { visitors: 1 });
     });
 
+    it('refuses regular expressions RE2 cannot compile on every endpoint with filters, naming the value; runs valid ones', async () => {
+      const q = (filters: unknown[]) => `${range}&filters=${encodeURIComponent(JSON.stringify(filters))}`;
+      const oneBad = [{ name: 'path', operator: 'regex', value: ['('] }];
+      const secondOfSecond = [
+        { name: 'country', operator: 'is', value: ['GB'] },
+        { name: 'path', operator: 'regex', value: ['^/', '[', 'a{2,1}'] },
+      ];
+      for (const endpoint of ['metrics', 'timeseries', 'pages', 'entry-pages', 'devices', 'cities', 'referrers', 'referrers?by=type', 'utm?param=medium']) {
+        const path = `${endpoint}${endpoint.includes('?') ? '&' : '?'}`;
+        const one = await get(`${path}${q(oneBad)}`);
+        assert.equal(one.status, 400, `${endpoint}: ${JSON.stringify(one.body)}`);
+        assert.equal(one.body.error.code, 'validation_failed');
+        assert.deepEqual(one.body.error.details, [{ field: 'filters[0].value[0]', message: 'is not a valid regular expression (RE2 syntax): missing )' }]);
+        const two = await get(`${path}${q(secondOfSecond)}`);
+        assert.equal(two.status, 400, endpoint);
+        assert.deepEqual(two.body.error.details, [
+          { field: 'filters[1].value[1]', message: 'is not a valid regular expression (RE2 syntax): missing ]' },
+          { field: 'filters[1].value[2]', message: 'is not a valid regular expression (RE2 syntax): invalid repetition size' },
+        ]);
+        assert.doesNotMatch(JSON.stringify([one.body, two.body]), /DB::|Exception|SELECT|CANNOT_COMPILE|Code: /);
+      }
+      const tooLong = await get(`metrics?${q([{ name: 'path', operator: 'regex', value: ['x', 'a'.repeat(1001)] }])}`);
+      assert.equal(tooLong.status, 400);
+      assert.equal(tooLong.body.error.details[0].field, 'filters[0].value[1]');
+      // Valid expressions filter (RE2 escapes and classes included): the sessions entering on /pricing.
+      const pricing = await get(`metrics?${q([{ name: 'path', operator: 'regex', value: ['^/pric\\w+$', '^/nothing\\.here$'] }])}`);
+      assert.equal(pricing.status, 200, JSON.stringify(pricing.body));
+      assert.equal(pricing.body.metrics.total_sessions, 2);
+      const entry = await get(`entry-pages?${q([{ name: 'path', operator: 'regex', value: ['^/(docs|pricing)$'] }])}`);
+      assert.deepEqual(entry.body.map((r: any) => [r.name, r.sessions]), [['/pricing', 2], ['/docs', 1]]);
+    });
+
     it('refuses bad ranges, filters and other accounts, naming the field', async () => {
       const field = async (path: string) => {
         const res = await get(path);
@@ -235,6 +267,9 @@ for (const ago of [3, 30, 80]) {
       assert.equal(await field('metrics?range=custom&startDate=2026-11-20'), 'endDate');
       assert.equal(await field('metrics?startDate=2026-11-21&endDate=2026-11-20'), 'startDate');
       assert.equal(await field('metrics?timezone=Mars/Olympus'), 'timezone');
+      assert.equal(await field('metrics?timezone=us/pacific'), 'timezone', 'a link in a letter case the store does not know');
+      assert.equal(await field('metrics?startDate=0000-01-01&endDate=2026-11-20'), 'startDate');
+      assert.equal((await get(`metrics?${range}&timezone=utc`)).status, 200);
       assert.equal(await field('timeseries?range=12m&interval=minute'), 'interval');
       assert.equal(await field(`metrics?filters=${encodeURIComponent('[{"name":"password","operator":"is","value":["x"]}]')}`), 'filters[0].name');
       assert.equal(await field(`metrics?filters=${encodeURIComponent('[{"name":"country","operator":"like","value":["x"]}]')}`), 'filters[0].operator');

@@ -9,13 +9,14 @@ const CODE_BY_STATUS: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
   503: 'unavailable',
 };
 
 /** Fastify's own errors (bad JSON, body too large, wrong content type) carry a statusCode and FST_ code. */
-interface FastifyLikeError {
+export interface FastifyLikeError {
   statusCode?: number;
   code?: string;
   message: string;
@@ -76,6 +77,21 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     return { status: 500, body: { code: 'internal', message: 'internal error' } };
   }
+}
+
+/**
+ * The router's own refusals (a URL that is not valid percent-encoding, a path segment over the
+ * router's limit), which it answers before any Nest code runs: in the one error shape.
+ */
+export function frameworkErrorBody(error: FastifyLikeError): { status: number; body: { error: { code: string; message: string } } } {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'the URL is not valid: its path has a malformed percent-encoding'
+      : status === 414
+        ? 'a segment of the URL path is too long (ids are at most 100 characters)'
+        : error.message;
+  return { status, body: { error: { code: CODE_BY_STATUS[status] ?? 'bad_request', message } } };
 }
 
 /** A 415 says what to send instead, and what came. */

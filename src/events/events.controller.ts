@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, UsePipes } f
 import { validateDtos } from '../common/validation.pipe.js';
 import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
+import { isApiInstant } from '../common/time.js';
 import {
   EVENT_SEARCH,
   type EventSearch,
@@ -89,6 +90,7 @@ function parseTime(value: string | undefined, field: string): number | undefined
   if (value === undefined || value === '') return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw ApiError.validation([{ field, message: 'must be an ISO 8601 date or epoch milliseconds' }]);
+  if (!isApiInstant(ms)) throw ApiError.validation([{ field, message: 'must be between 1970 and the end of 9999' }]);
   return ms;
 }
 
@@ -101,7 +103,7 @@ export function encodeCursor(cursor: SearchCursor): string {
 export function decodeCursor(text: string): SearchCursor {
   try {
     const [t, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof t === 'number' && Number.isInteger(t) && typeof id === 'string' && UUID.test(id)) return { t, id };
+    if (typeof t === 'number' && Number.isInteger(t) && isApiInstant(t) && typeof id === 'string' && UUID.test(id)) return { t, id };
   } catch {
     // fall through to the error below
   }

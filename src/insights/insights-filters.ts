@@ -1,9 +1,13 @@
 import { ApiError } from '../common/api-error.js';
+import type { RegexCandidate } from '../infrastructure/clickhouse/regex-validator.js';
 import { ParamBag } from '../metrics/field-ref.js';
 
 /** OpenPanel's filter operators. */
 export const OPERATORS = ['is', 'isNot', 'contains', 'doesNotContain', 'startsWith', 'endsWith', 'regex', 'isNull', 'isNotNull'] as const;
 export type Operator = (typeof OPERATORS)[number];
+
+/** The longest `regex` value (as metric filters' values). */
+export const MAX_REGEX_LENGTH = 1000;
 
 export interface InsightsFilter {
   name: string;
@@ -43,8 +47,22 @@ export function parseFilters(text: string | undefined, names: readonly string[])
     if (values.length === 0 && operator !== 'isNull' && operator !== 'isNotNull') {
       throw ApiError.validation([{ field: `${at}.value`, message: `needs at least one value for ${operator}` }]);
     }
+    if (operator === 'regex') {
+      const long = values.findIndex((v) => String(v).length > MAX_REGEX_LENGTH);
+      if (long !== -1) throw ApiError.validation([{ field: `${at}.value[${long}]`, message: `must be at most ${MAX_REGEX_LENGTH} characters` }]);
+    }
     return { name, operator: operator as Operator, value: values.map(String) };
   });
+}
+
+/**
+ * The regular expressions of `regex` filters, each with its field's path (`filters[0].value[1]`,
+ * after `prefix`): RegexValidator checks them before a query runs them.
+ */
+export function regexPatterns(filters: InsightsFilter[], prefix = ''): RegexCandidate[] {
+  return filters.flatMap((f, i) =>
+    f.operator === 'regex' ? f.value.map((pattern, j) => ({ field: `${prefix}filters[${i}].value[${j}]`, pattern })) : [],
+  );
 }
 
 /** One filter as SQL over `column` (a String expression), values bound. Several values: any matches. */

@@ -1,4 +1,5 @@
 import { ApiError } from '../common/api-error.js';
+import { ianaZone, isApiInstant } from '../common/time.js';
 import type { Interval } from '../metrics/metric.types.js';
 
 /** OpenPanel's named ranges. */
@@ -62,23 +63,24 @@ function localDate(instant: number, tz: string): { y: number; m: number; d: numb
 
 function parseDate(text: string, field: string, tz: string, endOfDay: boolean): number {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  let ms: number;
   if (day) {
     const [y, m, d] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])];
-    return localMidnight(y, m, d + (endOfDay ? 1 : 0), tz);
+    ms = localMidnight(y, m, d + (endOfDay ? 1 : 0), tz);
+  } else {
+    ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   }
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) throw ApiError.validation([{ field, message: 'must be a date (YYYY-MM-DD), an ISO 8601 time or epoch milliseconds' }]);
+  if (!isApiInstant(ms)) {
+    throw ApiError.validation([{ field, message: 'must be a date (YYYY-MM-DD), an ISO 8601 time or epoch milliseconds, from 1970 to 9999' }]);
+  }
   return ms;
 }
 
 export function checkTimezone(tz: string | undefined): string {
   const zone = tz ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return zone;
-  } catch {
-    throw ApiError.validation([{ field: 'timezone', message: `"${zone}" is not an IANA time zone` }]);
-  }
+  const name = ianaZone(zone);
+  if (name === null) throw ApiError.validation([{ field: 'timezone', message: `"${zone}" is not an IANA time zone` }]);
+  return name;
 }
 
 /**

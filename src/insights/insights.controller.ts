@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { RequirePermission } from '../accounts/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
-import { type InsightsFilter, parseFilters } from './insights-filters.js';
+import { type RegexCandidate, RegexValidator } from '../infrastructure/clickhouse/regex-validator.js';
+import { type InsightsFilter, parseFilters, regexPatterns } from './insights-filters.js';
 import type { CountBy, FunnelStep } from './funnel-retention.query.js';
 import { DIMENSION_NAMES } from './insights-query.js';
 import { resolveRange } from './insights-range.js';
@@ -77,19 +78,33 @@ function limitOf(q: Params): number {
  */
 @Controller('insights/:projectId')
 export class InsightsController {
-  constructor(private readonly insights: InsightsService) {}
+  constructor(
+    private readonly insights: InsightsService,
+    private readonly regexes: RegexValidator,
+  ) {}
+
+  /** Refuses `regex` values RE2 (the store's engine) cannot compile, naming their fields. */
+  private async checkRegexes(candidates: RegexCandidate[]): Promise<void> {
+    const problems = await this.regexes.problems(candidates);
+    if (problems.length > 0) throw ApiError.validation(problems);
+  }
 
   @Get('metrics')
   @RequirePermission('query', { accountParam: 'projectId' })
-  metrics(@Param('projectId') accountId: string, @Query() q: Params) {
-    return this.insights.metrics(accountId, resolveRange(q), parseFilters(q.filters, DIMENSION_NAMES));
+  async metrics(@Param('projectId') accountId: string, @Query() q: Params) {
+    const range = resolveRange(q);
+    const filters = parseFilters(q.filters, DIMENSION_NAMES);
+    await this.checkRegexes(regexPatterns(filters));
+    return this.insights.metrics(accountId, range, filters);
   }
 
   @Get('timeseries')
   @RequirePermission('query', { accountParam: 'projectId' })
   async timeseries(@Param('projectId') accountId: string, @Query() q: Params) {
     const range = resolveRange(q);
-    return { interval: range.interval, series: await this.insights.timeseries(accountId, range, parseFilters(q.filters, DIMENSION_NAMES)) };
+    const filters = parseFilters(q.filters, DIMENSION_NAMES);
+    await this.checkRegexes(regexPatterns(filters));
+    return { interval: range.interval, series: await this.insights.timeseries(accountId, range, filters) };
   }
 
   @Get('live')
@@ -100,33 +115,43 @@ export class InsightsController {
 
   @Get('pages')
   @RequirePermission('query', { accountParam: 'projectId' })
-  pages(@Param('projectId') accountId: string, @Query() q: Params) {
-    return this.insights.pages(accountId, resolveRange(q), parseFilters(q.filters, DIMENSION_NAMES), limitOf(q));
+  async pages(@Param('projectId') accountId: string, @Query() q: Params) {
+    const range = resolveRange(q);
+    const filters = parseFilters(q.filters, DIMENSION_NAMES);
+    const limit = limitOf(q);
+    await this.checkRegexes(regexPatterns(filters));
+    return this.insights.pages(accountId, range, filters, limit);
   }
 
   @Get('referrers')
   @RequirePermission('query', { accountParam: 'projectId' })
-  referrers(@Param('projectId') accountId: string, @Query() q: Params) {
+  async referrers(@Param('projectId') accountId: string, @Query() q: Params) {
     const range = resolveRange(q);
     const filters = parseFilters(q.filters, DIMENSION_NAMES);
-    if (q.by === 'type') return this.insights.breakdown(accountId, range, filters, 'referrer_type', limitOf(q));
-    if (q.by !== undefined && q.by !== 'name') throw ApiError.validation([{ field: 'by', message: 'must be name or type' }]);
-    return this.insights.referrers(accountId, range, filters, limitOf(q));
+    if (q.by !== undefined && q.by !== 'name' && q.by !== 'type') throw ApiError.validation([{ field: 'by', message: 'must be name or type' }]);
+    const limit = limitOf(q);
+    await this.checkRegexes(regexPatterns(filters));
+    if (q.by === 'type') return this.insights.breakdown(accountId, range, filters, 'referrer_type', limit);
+    return this.insights.referrers(accountId, range, filters, limit);
   }
 
   @Get('utm')
   @RequirePermission('query', { accountParam: 'projectId' })
-  utm(@Param('projectId') accountId: string, @Query() q: Params) {
+  async utm(@Param('projectId') accountId: string, @Query() q: Params) {
     const param = q.param ?? 'source';
     if (!UTM_PARAMS.includes(param)) throw ApiError.validation([{ field: 'param', message: `must be one of ${UTM_PARAMS.join(', ')}` }]);
-    return this.insights.breakdown(accountId, resolveRange(q), parseFilters(q.filters, DIMENSION_NAMES), `utm_${param}`, limitOf(q));
+    const range = resolveRange(q);
+    const filters = parseFilters(q.filters, DIMENSION_NAMES);
+    const limit = limitOf(q);
+    await this.checkRegexes(regexPatterns(filters));
+    return this.insights.breakdown(accountId, range, filters, `utm_${param}`, limit);
   }
 
   /** Ordered steps, a conversion window (`window` seconds, default a day), per profile or session. */
   @Post('funnel')
   @HttpCode(200)
   @RequirePermission('query', { accountParam: 'projectId' })
-  funnel(@Param('projectId') accountId: string, @Query() q: Params, @Body() body: unknown) {
+  async funnel(@Param('projectId') accountId: string, @Query() q: Params, @Body() body: unknown) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw ApiError.validation([{ field: 'body', message: 'must be an object {steps, window, countBy, range | startDate, endDate}' }]);
     }
@@ -137,7 +162,10 @@ export class InsightsController {
     if (typeof window !== 'number' || !Number.isInteger(window) || window < 1 || window > 90 * DAY_S) {
       throw ApiError.validation([{ field: 'window', message: 'must be whole seconds from 1 to 90 days' }]);
     }
-    return this.insights.funnel(accountId, range, funnelSteps(b.steps), window * 1000, countByOf(b.countBy));
+    const steps = funnelSteps(b.steps);
+    const countBy = countByOf(b.countBy);
+    await this.checkRegexes(steps.flatMap((s, i) => regexPatterns(s.filters, `steps[${i}].`)));
+    return this.insights.funnel(accountId, range, steps, window * 1000, countBy);
   }
 
   /** Cohorts by first-seen `period` (day, week, month), returning on any or a chosen event. */
@@ -152,9 +180,13 @@ export class InsightsController {
 
   @Get(':breakdown')
   @RequirePermission('query', { accountParam: 'projectId' })
-  breakdown(@Param('projectId') accountId: string, @Param('breakdown') breakdown: string, @Query() q: Params) {
+  async breakdown(@Param('projectId') accountId: string, @Param('breakdown') breakdown: string, @Query() q: Params) {
     const dimension = BREAKDOWNS[breakdown];
     if (!dimension) throw ApiError.notFound('insight');
-    return this.insights.breakdown(accountId, resolveRange(q), parseFilters(q.filters, DIMENSION_NAMES), dimension, limitOf(q));
+    const range = resolveRange(q);
+    const filters = parseFilters(q.filters, DIMENSION_NAMES);
+    const limit = limitOf(q);
+    await this.checkRegexes(regexPatterns(filters));
+    return this.insights.breakdown(accountId, range, filters, dimension, limit);
   }
 }

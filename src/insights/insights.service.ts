@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { isUnknownZoneError, unknownZone } from '../common/time.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import type { InsightsFilter } from './insights-filters.js';
 import { type BuiltQuery, breakdownQuery, figuresQuery, firstStart, liveQuery, pageTitlesQuery, pagesQuery } from './insights-query.js';
@@ -173,7 +174,12 @@ export class InsightsService {
     return { interval: range.interval, cohorts: [...cohorts.entries()].sort(([a], [b]) => a - b).map(([, c]) => c) };
   }
 
-  private run(query: BuiltQuery): Promise<Record<string, unknown>[]> {
-    return this.store.query(query.sql, query.params);
+  private async run(query: BuiltQuery): Promise<Record<string, unknown>[]> {
+    try {
+      return await this.store.query(query.sql, query.params);
+    } catch (err) {
+      if (isUnknownZoneError(err)) throw unknownZone();
+      throw err;
+    }
   }
 }

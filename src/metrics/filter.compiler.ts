@@ -38,6 +38,8 @@ const scalar = (v: unknown): v is string | number | boolean => ['string', 'numbe
 
 /** Checks a filter's shape (used at definition time, so a bad filter is refused with its index). */
 export function checkFilter(f: MetricFilter, index: number): void {
+  // Series filters are not checked by the DTO: any JSON may arrive here.
+  if (typeof f.field !== 'string') throw new FilterError(index, 'field', 'must be a field name (a string)');
   try {
     resolveField(f.field);
   } catch (err) {

@@ -48,7 +48,9 @@ export function metricSeries(metric: MetricDocument): Map<string, SeriesSpec> {
   }
   for (const name of seriesNames(parseFormula(metric.formula))) {
     // A bare name counts the events of that name unless the series map defines it.
-    series.set(name, metric.series?.[name] ?? { eventName: name, aggregation: 'count' });
+    // Own keys only: a formula may name `constructor` or `toString`.
+    const defined = metric.series && Object.hasOwn(metric.series, name) ? metric.series[name] : undefined;
+    series.set(name, defined ?? { eventName: name, aggregation: 'count' });
   }
   return series;
 }

@@ -4,6 +4,7 @@ import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators
 import { PageQueryDto } from '../accounts/accounts.dto.js';
 import { ApiError } from '../common/api-error.js';
 import { type IfMatch, parseIfMatch, versionTag } from '../common/entity-tag.js';
+import { ianaZone, isApiInstant } from '../common/time.js';
 import { validateDtos } from '../common/validation.pipe.js';
 import type { Interval, MetricDataQuery } from './metric.types.js';
 import { MetricDataQueryDto, MetricDto, MetricReplaceDto } from './metrics.dto.js';
@@ -83,20 +84,16 @@ function ifMatchHeader(value: string | undefined): IfMatch | undefined {
 /** Defaults: the last 7 days to now, hourly up to two days of range and daily beyond, in UTC. */
 export function dataQuery(q: MetricDataQueryDto, now = Date.now()): MetricDataQuery {
   const to = q.to === undefined ? now : time(q.to, 'to');
-  const from = q.from === undefined ? to - 7 * DAY : time(q.from, 'from');
+  const from = q.from === undefined ? Math.max(0, to - 7 * DAY) : time(q.from, 'from');
   if (from >= to) throw ApiError.validation([{ field: 'from', message: 'must be before to' }]);
-  const timezone = q.timezone ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-  } catch {
-    throw ApiError.validation([{ field: 'timezone', message: `"${timezone}" is not an IANA time zone` }]);
-  }
+  const timezone = ianaZone(q.timezone ?? 'UTC');
+  if (timezone === null) throw ApiError.validation([{ field: 'timezone', message: `"${q.timezone}" is not an IANA time zone` }]);
   const interval: Interval = q.interval ?? (to - from <= 2 * DAY ? 'hour' : 'day');
   return { from, to, interval, timezone, groupBy: q.groupBy ?? [], limit: q.limit, other: q.other ?? false, fill: q.fill ?? false };
 }
 
 function time(value: string, field: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw ApiError.validation([{ field, message: 'must be an ISO 8601 date or epoch milliseconds' }]);
+  if (!isApiInstant(ms)) throw ApiError.validation([{ field, message: 'must be an ISO 8601 date or epoch milliseconds, from 1970 to 9999' }]);
   return ms;
 }

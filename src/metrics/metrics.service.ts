@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ApiError, type FieldProblem } from '../common/api-error.js';
 import { acceptsVersion, type IfMatch, versionTag } from '../common/entity-tag.js';
+import { isUnknownZoneError, unknownZone } from '../common/time.js';
 import { EVENTS_STORE, type EventsStore, EventsStoreError } from '../infrastructure/clickhouse/events-store.port.js';
+import { CANNOT_COMPILE_REGEXP, type RegexCandidate, RegexValidator } from '../infrastructure/clickhouse/regex-validator.js';
 import { resolveField } from './field-ref.js';
 import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.js';
 import { FormulaError, parseFormula, seriesNames } from './formula.js';
@@ -21,6 +23,9 @@ import type { MetricDto, MetricReplaceDto } from './metrics.dto.js';
 import { MetricsRepository } from './metrics.repository.js';
 
 const NEEDS_FIELD: Aggregation[] = ['sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'];
+/** The keys of a series and of a filter: `series` is a free-form object the DTO does not whitelist. */
+const SERIES_KEYS = ['eventName', 'eventType', 'aggregation', 'field', 'filters'];
+const FILTER_KEYS = ['field', 'op', 'value'];
 export const MAX_POINTS = 10_000;
 const INTERVAL_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month: 28 * 86_400_000 };
 
@@ -32,10 +37,11 @@ export class MetricsService {
   constructor(
     private readonly repository: MetricsRepository,
     @Inject(EVENTS_STORE) private readonly store: EventsStore,
+    private readonly regexes: RegexValidator,
   ) {}
 
   async create(accountId: string, dto: MetricDto): Promise<MetricView> {
-    const fields = validateDefinition(dto);
+    const fields = await this.validate(dto);
     const now = new Date().toISOString();
     const doc: MetricDocument = { _id: randomUUID(), accountId, ...fields, createdAt: now, updatedAt: now, version: 1 };
     await this.repository.insert(stripUndefined(doc));
@@ -72,7 +78,7 @@ export class MetricsService {
     if (dto.version !== undefined && dto.version !== current.version) {
       throw new ApiError(409, 'conflict', `version ${dto.version} is stale: the metric is at version ${current.version}; read it again and reapply your change`);
     }
-    const fields = validateDefinition(dto);
+    const fields = await this.validate(dto);
     const updatedAt = new Date().toISOString();
     if (!(await this.repository.replace(accountId, id, current.version, { ...fields, updatedAt }))) {
       // Changed (or deleted) since we read it: the If-Match tags no longer match; otherwise a conflict.
@@ -80,6 +86,14 @@ export class MetricsService {
       throw new ApiError(409, 'conflict', 'the metric was changed by someone else meanwhile; read it again and retry');
     }
     return view({ ...current, ...fields, updatedAt, version: current.version + 1 });
+  }
+
+  /** validateDefinition, then the regular expressions of `regex` filters, compiled by the store's RE2. */
+  private async validate(dto: MetricDto): Promise<DefinitionFields> {
+    const fields = validateDefinition(dto);
+    const problems = await this.regexes.problems(regexPatterns(fields));
+    if (problems.length > 0) throw ApiError.validation(problems);
+    return fields;
   }
 
   async remove(accountId: string, id: string): Promise<void> {
@@ -191,10 +205,13 @@ export class MetricsService {
     try {
       return await this.store.query<T>(query.sql, query.params as never);
     } catch (err) {
-      // A regex the engine cannot compile is the caller's mistake, not ours.
-      if (err instanceof EventsStoreError && err.clickhouseCode === 427) {
-        throw ApiError.validation([{ field: 'filters', message: `a regex filter is not a valid RE2 expression: ${err.message.slice(0, 200)}` }]);
+      // Definitions are checked when saved, so this is only a safety net (a definition stored
+      // before that check, or an engine that changed its rules). The engine's text stays here:
+      // it holds the query and the engine's version.
+      if (err instanceof EventsStoreError && err.clickhouseCode === CANNOT_COMPILE_REGEXP) {
+        throw ApiError.validation([{ field: 'filters', message: 'a regex filter is not a valid regular expression (RE2 syntax); replace the metric with a valid one' }]);
       }
+      if (isUnknownZoneError(err)) throw unknownZone();
       throw err;
     }
   }
@@ -261,7 +278,9 @@ function stripUndefined<T extends object>(doc: T): T {
 type DefinitionFields = Omit<MetricDocument, '_id' | 'accountId' | 'createdAt' | 'updatedAt' | 'version'>;
 
 /** Checks what class-validator cannot: fields resolve, filters fit their operators, the formula parses. */
-export function validateDefinition(dto: MetricDto): DefinitionFields {
+export function validateDefinition(sent: MetricDto): DefinitionFields {
+  // The DTO's @IsOptional lets null through: an optional field sent as null is absent.
+  const dto = Object.fromEntries(Object.entries(sent).filter(([, v]) => v !== null)) as unknown as MetricDto;
   const problems: FieldProblem[] = [];
   const checkField = (value: string | undefined, path: string) => {
     if (value === undefined) return;
@@ -273,14 +292,19 @@ export function validateDefinition(dto: MetricDto): DefinitionFields {
   };
   const checkFilters = (filters: MetricFilter[] | undefined, path: string) =>
     (filters ?? []).forEach((f, i) => {
+      if (typeof f !== 'object' || f === null || Array.isArray(f)) {
+        return void problems.push({ field: `${path}[${i}]`, message: 'must be an object {field, op, value}' });
+      }
+      for (const k of Object.keys(f)) if (!FILTER_KEYS.includes(k)) problems.push({ field: `${path}[${i}].${k}`, message: 'is not a known field' });
       try {
         checkFilter(f, i);
       } catch (err) {
         if (err instanceof FilterError) problems.push({ field: `${path}[${i}].${err.field}`, message: err.message });
+        else throw err;
       }
     });
   const checkSeries = (s: SeriesSpec, path: string) => {
-    if (typeof s !== 'object' || s === null) return void problems.push({ field: path, message: 'must be an object' });
+    if (typeof s !== 'object' || s === null || Array.isArray(s)) return void problems.push({ field: path, message: 'must be an object' });
     if (!AGGREGATIONS.includes(s.aggregation)) {
       problems.push({ field: `${path}.aggregation`, message: `must be one of ${AGGREGATIONS.join(', ')}` });
     }
@@ -312,7 +336,14 @@ export function validateDefinition(dto: MetricDto): DefinitionFields {
       }
       for (const [name, s] of Object.entries(dto.series ?? {})) {
         if (!names.includes(name)) problems.push({ field: `series.${name}`, message: 'is not used by the formula' });
-        else checkSeries(s, `series.${name}`);
+        // Stored as a key of the definition: document stores refuse keys starting with $.
+        else if (name.startsWith('$')) problems.push({ field: `series.${name}`, message: 'must not start with $' });
+        else {
+          checkSeries(s, `series.${name}`);
+          for (const k of typeof s === 'object' && s !== null ? Object.keys(s) : []) {
+            if (!SERIES_KEYS.includes(k)) problems.push({ field: `series.${name}.${k}`, message: 'is not a known field' });
+          }
+        }
       }
     } catch (err) {
       if (err instanceof FormulaError) problems.push({ field: 'formula', message: err.message });
@@ -349,9 +380,30 @@ export function validateDefinition(dto: MetricDto): DefinitionFields {
     eventType: dto.eventType,
     field: dto.field,
     formula: dto.formula,
-    series: dto.series ? structuredClone(dto.series) : undefined,
-    filters: (dto.filters ?? []).map((f) => ({ field: f.field, op: f.op, value: f.value })),
+    series: dto.series ? Object.fromEntries(Object.entries(dto.series).map(([name, s]) => [name, storedSeries(s)])) : undefined,
+    filters: (dto.filters ?? []).map(storedFilter),
     dimensions: dto.dimensions ?? [],
     buckets: dto.buckets,
   };
+}
+
+/** A checked filter as stored: its known keys, and no value where the operator takes none. */
+function storedFilter(f: MetricFilter): MetricFilter {
+  return { field: f.field, op: f.op, value: f.op === 'exists' || f.op === 'not_exists' ? undefined : f.value };
+}
+
+/** A checked series as stored: its known keys only. */
+function storedSeries(s: SeriesSpec): SeriesSpec {
+  const { eventName, eventType, aggregation, field, filters } = s;
+  return stripUndefined({ eventName, eventType, aggregation, field, filters: filters?.map(storedFilter) });
+}
+
+/**
+ * The regular expressions of a checked definition's `regex` filters, with their fields' paths
+ * (`filters[0].value`, `series.sent.filters[1].value`), as validateDefinition names them.
+ */
+export function regexPatterns(fields: Pick<DefinitionFields, 'filters' | 'series'>): RegexCandidate[] {
+  const of = (filters: MetricFilter[] | undefined, path: string) =>
+    (filters ?? []).flatMap((f, i) => (f.op === 'regex' ? [{ field: `${path}[${i}].value`, pattern: String(f.value) }] : []));
+  return [...of(fields.filters, 'filters'), ...Object.entries(fields.series ?? {}).flatMap(([name, s]) => of(s.filters, `series.${name}.filters`))];
 }

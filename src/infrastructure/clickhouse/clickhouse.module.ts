@@ -5,6 +5,7 @@ import type { AppConfig } from '../../config/config.schema.js';
 import { ChdbEventsStore } from './chdb.events-store.js';
 import { ClickHouseServerEventsStore } from './clickhouse-server.events-store.js';
 import { EVENTS_STORE, type EventsStore } from './events-store.port.js';
+import { RegexValidator } from './regex-validator.js';
 
 /** Opens the events store the configuration asks for: a ClickHouse server when CLICKHOUSE_URL is set, chDB otherwise. */
 export async function openEventsStore(config: AppConfig): Promise<EventsStore> {
@@ -37,8 +38,10 @@ export class ClickHouseModule {
           },
         },
         closeOnShutdown(EVENTS_STORE),
+        // Checks regular expressions from requests with the store's own engine (RE2).
+        RegexValidator,
       ],
-      exports: [EVENTS_STORE],
+      exports: [EVENTS_STORE, RegexValidator],
     };
   }
 }
