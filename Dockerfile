@@ -4,7 +4,8 @@
 # An all-in-one image that also runs on embedded defaults (chDB inside, ~500 MB more):
 #   docker build --build-arg EMBEDDED_CHDB=true -t analytics:embedded .
 
-ARG NODE_VERSION=20.20-bookworm-slim
+# Node 24, the current LTS (the target; CI also runs the tests on Node 20.19+).
+ARG NODE_VERSION=24-bookworm-slim
 
 FROM node:${NODE_VERSION} AS build
 WORKDIR /app
