@@ -15,15 +15,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ACTIVITY_TABLE,
+  EVENTS_TABLE,
   PAGE_ROLLUP_TABLE,
-  rebuildStatements,
   SESSION_LATEST_TABLE,
   SESSION_ROLLUP_TABLE,
+  SESSIONS_TABLE,
+  STEP_EVENTS_TABLE,
+  STEP_FIRSTS_TABLE,
   VISITOR_BITMAPS_TABLE,
   VISITOR_IDS_TABLE,
-} from '../src/sessions/session-summaries.js';
-import { SESSIONS_TABLE } from '../src/sessions/session-tables.js';
-import { ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE } from '../src/events/events.migrations.js';
+} from '../src/infrastructure/clickhouse/schema/tables.js';
+import { rebuildStatements } from '../src/sessions/session-summaries.js';
 import { EmbeddedService, percentile, ROOT_KEY, timeCalls } from './embedded-service.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -54,7 +57,7 @@ async function load(dataDir: string, accountId: string, now: number) {
   const started = performance.now();
   // s: the session (random, so sessions have 1 to ~12 events), d: its device, k: the event's minute in it.
   session.query(
-    `INSERT INTO events (account_id, event_id, event_type, event_name, timestamp, received_at, session_id, user_id,
+    `INSERT INTO ${EVENTS_TABLE} (account_id, event_id, event_type, event_name, timestamp, received_at, session_id, user_id,
        anonymous_id, properties, ip, user_agent, locale, browser, browser_version, os, os_version, device_type, search_text,
        origin, path, title, referrer, referrer_name, referrer_type, utm_source, utm_medium, utm_campaign, country, region, city)
      SELECT '${accountId}', generateUUIDv4(number), 'track', ${pick(names, 'cityHash64(number, 5)')},
@@ -80,7 +83,7 @@ async function load(dataDir: string, accountId: string, now: number) {
   // The views wrote a part per inserted block; merge them as background merges do in time
   // (profile_activity keeps a profile's bucket once only after a merge).
   for (const table of [ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE]) session.query(`OPTIMIZE TABLE ${table} FINAL`);
-  const tables = ['events', ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE, SESSIONS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_IDS_TABLE, VISITOR_BITMAPS_TABLE, PAGE_ROLLUP_TABLE];
+  const tables = [EVENTS_TABLE, ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE, SESSIONS_TABLE, SESSION_LATEST_TABLE, SESSION_ROLLUP_TABLE, VISITOR_IDS_TABLE, VISITOR_BITMAPS_TABLE, PAGE_ROLLUP_TABLE];
   const sizes = session.query(
     `SELECT table, sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active AND table IN (${list(tables)}) GROUP BY table ORDER BY table`,
     'TSV',

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROLLUP_TABLE } from '../src/events/events.migrations.js';
+import { ROLLUP_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
 import { EmbeddedService, percentile, ROOT_KEY, timeCalls } from './embedded-service.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);

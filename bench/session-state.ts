@@ -19,12 +19,12 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../src/config/config.schema.js';
 import { loadConfig } from '../src/config/config.schema.js';
-import { EVENTS_MIGRATIONS } from '../src/events/events.migrations.js';
+import { EVENTS_MIGRATIONS } from '../src/infrastructure/clickhouse/schema/migrations/index.js';
 import { toClickHouseTime } from '../src/events/event-row.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
-import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
+import { migrate, migrationStatements } from '../src/infrastructure/clickhouse/migrator.js';
 import { SessionAssigner } from '../src/sessions/session-assigner.js';
-import { DEVICE_SESSIONS_TABLE, SESSIONS_TABLE } from '../src/sessions/session-tables.js';
+import { DEVICE_SESSIONS_TABLE, SESSIONS_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
 import { percentile } from './embedded-service.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     // The state as migration 11 builds it from the stored sessions: the whole retention's for
     // one account, then the last two days' (what the old TTL kept) for another.
     await store.command(loadSessionsSql('full', RETENTION_DAYS, now));
-    const migration = EVENTS_MIGRATIONS.find((m) => m.version === 11)!.statements({ retentionDays: RETENTION_DAYS });
+    const migration = migrationStatements(EVENTS_MIGRATIONS.find((m) => m.version === 11)!, { retentionDays: RETENTION_DAYS });
     let started = performance.now();
     for (const statement of migration) await store.command(statement);
     const migrationSeconds = (performance.now() - started) / 1000;

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EVENTS_MIGRATIONS, ROLLUP_TABLE } from '../src/events/events.migrations.js';
+import { EVENTS_MIGRATIONS } from '../src/infrastructure/clickhouse/schema/migrations/index.js';
+import { ROLLUP_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
-import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
+import { migrate, migrationStatements } from '../src/infrastructure/clickhouse/migrator.js';
 
 /** Rows for the events table: `n` events over a few hours, three users, two sessions. */
 function rows(n: number, offset: number): Buffer {
@@ -66,7 +67,7 @@ describe('the per-minute rollup migration', () => {
     assert.equal(await compare(), 800);
 
     // A crash after the statements but before the tracking row: they run again on the next boot.
-    for (const statement of EVENTS_MIGRATIONS[1]!.statements({ retentionDays: 3650 })) await store.command(statement);
+    for (const statement of migrationStatements(EVENTS_MIGRATIONS[1]!, { retentionDays: 3650 })) await store.command(statement);
     assert.equal(await compare(), 800);
     await store.insertJsonEachRow('events', rows(100, 800));
     assert.equal(await compare(), 900);

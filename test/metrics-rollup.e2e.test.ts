@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ROLLUP_TABLE } from '../src/events/events.migrations.js';
+import { ROLLUP_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
 import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
 import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { rollupAnswers } from '../src/metrics/metric-query.js';

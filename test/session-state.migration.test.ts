@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.schema.js';
 import { toClickHouseTime } from '../src/events/event-row.js';
-import { EVENTS_MIGRATIONS } from '../src/events/events.migrations.js';
+import { EVENTS_MIGRATIONS } from '../src/infrastructure/clickhouse/schema/migrations/index.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
-import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
+import { migrate, migrationStatements } from '../src/infrastructure/clickhouse/migrator.js';
 import { SessionAssigner, sessionId } from '../src/sessions/session-assigner.js';
-import { DEVICE_SESSIONS_TABLE, OLD_DEVICE_SESSIONS_TABLE } from '../src/sessions/session-tables.js';
+import { DEVICE_SESSIONS_TABLE, OLD_DEVICE_SESSIONS_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -70,7 +70,7 @@ describe('the session assigner state kept for the retention (migration 11)', () 
     assert.deepEqual(old, [], 'the old state table is gone');
 
     // Every statement can run again (a crash before the migration was recorded).
-    for (const statement of EVENTS_MIGRATIONS.find((m) => m.version === 11)!.statements({ retentionDays: 90 })) await store.command(statement);
+    for (const statement of migrationStatements(EVENTS_MIGRATIONS.find((m) => m.version === 11)!, { retentionDays: 90 })) await store.command(statement);
     assert.deepEqual(await state(), expected);
 
     // Ten days late: an event 20 minutes before A's first joins A; one 40 minutes before starts its own.

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EVENTS_MIGRATIONS } from '../src/events/events.migrations.js';
+import { EVENTS_MIGRATIONS } from '../src/infrastructure/clickhouse/schema/migrations/index.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
 import { ClickHouseServerEventsStore } from '../src/infrastructure/clickhouse/clickhouse-server.events-store.js';
 import type { EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
-import { migrate } from '../src/infrastructure/clickhouse/migrator.js';
+import { migrate, migrationStatements } from '../src/infrastructure/clickhouse/migrator.js';
 import { figuresQuery } from '../src/insights/insights-query.js';
 import type { InsightsFilter } from '../src/insights/insights-filters.js';
 import type { InsightsRange } from '../src/insights/insights-range.js';
@@ -263,14 +263,14 @@ function summariesSuite(name: string, open: (dir: string) => Promise<EventsStore
 
       // The migrations that build the summaries can run again after a crash before their tracking row.
       // Migration 10 finds the same moved session among the stored versions.
-      for (const statement of EVENTS_MIGRATIONS.find((m) => m.version === 10)!.statements({ retentionDays: 4000 })) await store.command(statement);
+      for (const statement of migrationStatements(EVENTS_MIGRATIONS.find((m) => m.version === 10)!, { retentionDays: 4000 })) await store.command(statement);
       assert.deepEqual(
         (await store.query<{ session_id: string }>(`SELECT session_id FROM session_moves FINAL WHERE account_id = 'acc'`)).map((r) => r.session_id),
         ['s0-2-0'],
       );
 
       for (const version of [5, 8]) {
-        for (const statement of EVENTS_MIGRATIONS.find((m) => m.version === version)!.statements({ retentionDays: 4000 })) await store.command(statement);
+        for (const statement of migrationStatements(EVENTS_MIGRATIONS.find((m) => m.version === version)!, { retentionDays: 4000 })) await store.command(statement);
         assert.equal(await compare(), final);
       }
     });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { EVENTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 
 const STORED_IDS_CHUNK = 1000;
 
@@ -10,7 +11,7 @@ export class EventsRepository {
 
   /** One insert; a retry with the same token is stored once. */
   insert(rows: Buffer, dedupToken: string): Promise<void> {
-    return this.store.insertJsonEachRow('events', rows, { dedupToken });
+    return this.store.insertJsonEachRow(EVENTS_TABLE, rows, { dedupToken });
   }
 
   /**
@@ -35,7 +36,7 @@ export class EventsRepository {
       if (r.received_at > to) to = r.received_at;
     }
     const found = await this.store.query<{ id: string; session: string }>(
-      `SELECT toString(event_id) AS id, session_id AS session FROM events
+      `SELECT toString(event_id) AS id, session_id AS session FROM ${EVENTS_TABLE}
        WHERE account_id IN {accounts:Array(String)}
          AND received_at BETWEEN {from:DateTime64(3)} AND {to:DateTime64(3)}
          AND event_id IN {ids:Array(UUID)}`,

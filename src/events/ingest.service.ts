@@ -4,6 +4,7 @@ import { ApiError, type FieldProblem } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { EVENTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import { IngestBackpressureError } from '../infrastructure/ingest-log/ingest-log.port.js';
 import { DedupWindow } from './dedup-window.js';
 import { toEventRow } from './event-row.js';
@@ -56,7 +57,7 @@ export class IngestService implements OnApplicationBootstrap {
     if (this.config.ingest.dedupWindow === 0) return;
     const rows = await this.store.query<{ a: string; e: string }>(
       `SELECT a, e FROM (
-         SELECT account_id AS a, toString(event_id) AS e, received_at FROM events
+         SELECT account_id AS a, toString(event_id) AS e, received_at FROM ${EVENTS_TABLE}
          WHERE received_at >= now64(3) - INTERVAL 1 HOUR
          ORDER BY received_at DESC
          LIMIT {n:UInt32}

@@ -1,7 +1,7 @@
 import { bucket } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
-import { ACTIVITY_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE } from '../events/events.migrations.js';
+import { ACTIVITY_TABLE, EVENTS_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import { type BuiltQuery, DIMENSIONS, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
@@ -47,7 +47,7 @@ export function funnelQuery(
 ): BuiltQuery {
   const bag = new ParamBag();
   const narrow = useStepEvents && steps.every((s) => s.filters.length === 0);
-  const [table, entity, none] = narrow ? [STEP_EVENTS_TABLE, STEP_ENTITY[countBy], '0'] : ['events', ENTITY[countBy], "''"];
+  const [table, entity, none] = narrow ? [STEP_EVENTS_TABLE, STEP_ENTITY[countBy], '0'] : [EVENTS_TABLE, ENTITY[countBy], "''"];
   const account = bag.bind(accountId, 'String');
   const during = ([from, to]: Span) => `(timestamp >= ${ms(bag, from)} AND timestamp < ${ms(bag, to)})`;
   /** Rows (entity, t in ms[, the source columns]) of the step events with the given names. */
@@ -196,7 +196,7 @@ export function retentionQuery(
     const isStart = startEvent === undefined ? '1' : `event_name = ${bag.bind(startEvent, 'String')}`;
     const isReturn = returnEvent === undefined ? '1' : `event_name = ${bag.bind(returnEvent, 'String')}`;
     rows = `SELECT ${ENTITY[countBy]} AS entity, timestamp AS t, ${isStart} AS is_start, ${isReturn} AS is_return
-      FROM events
+      FROM ${EVENTS_TABLE}
       PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
       WHERE entity != ''`;
   }

@@ -1,6 +1,6 @@
 import { bucket, STEP } from '../metrics/metric-query.js';
 import { ParamBag } from '../metrics/field-ref.js';
-import { PAGE_TITLES_TABLE, SESSION_LATEST_TABLE, SESSION_MOVES_TABLE } from '../sessions/session-summaries.js';
+import { EVENTS_TABLE, PAGE_TITLES_TABLE, SESSION_LATEST_TABLE, SESSION_MOVES_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
 import type { InsightsRange } from './insights-range.js';
 
@@ -222,7 +222,7 @@ export function liveQuery(accountId: string, now: number, minutes: number): Buil
   const bag = new ParamBag();
   return {
     sql: `SELECT uniqExact(if(anonymous_id != '', anonymous_id, user_id)) AS visitors
-FROM events
+FROM ${EVENTS_TABLE}
 PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, now - minutes * 60_000)} AND is_bot = 0
 WHERE anonymous_id != '' OR user_id != ''`,
     params: bag.params,

@@ -1,12 +1,12 @@
 import { ParamBag } from '../metrics/field-ref.js';
 import {
-  BUCKET_MS,
   PAGE_ROLLUP_TABLE,
   SESSION_LATEST_TABLE,
   SESSION_ROLLUP_TABLE,
   VISITOR_BITMAPS_TABLE,
   VISITOR_REMOVALS_TABLE,
-} from '../sessions/session-summaries.js';
+} from '../infrastructure/clickhouse/schema/tables.js';
+import { BUCKET_MS } from '../sessions/session-summaries.js';
 import { type BuiltQuery, DIMENSIONS, figureGroups, figureRows, ms } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 

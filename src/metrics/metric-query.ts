@@ -1,4 +1,5 @@
-import { ROLLUP_TABLE, USER_KEY, rollupSelect } from '../events/events.migrations.js';
+import { USER_KEY, rollupSelect } from '../events/event-rollup.js';
+import { ROLLUP_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import type { QueryParams } from '../infrastructure/clickhouse/events-store.port.js';
 import { ParamBag, existsExpr, numberExpr, resolveField, textExpr } from './field-ref.js';
 import { compileFilters } from './filter.compiler.js';

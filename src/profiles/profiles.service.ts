@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import type { StoredEvent } from '../events/event.types.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { EVENTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import { EVENT_SEARCH, type EventSearch } from '../infrastructure/search/event-search.port.js';
 import { aliasGroups, foldProfile, type ProfileState } from './profile-fold.js';
 
@@ -48,10 +49,10 @@ export class ProfilesService {
         OR positionCaseInsensitiveUTF8(properties, {q:String}) > 0)`;
     const [page, total] = await Promise.all([
       this.store.query<{ id: string }>(
-        `SELECT user_id AS id, max(timestamp) AS last FROM events ${where} GROUP BY user_id ORDER BY last DESC, id LIMIT {offset:UInt32}, {limit:UInt32}`,
+        `SELECT user_id AS id, max(timestamp) AS last FROM ${EVENTS_TABLE} ${where} GROUP BY user_id ORDER BY last DESC, id LIMIT {offset:UInt32}, {limit:UInt32}`,
         params,
       ),
-      this.store.query<{ n: number }>(`SELECT uniqExact(user_id) AS n FROM events ${where}`, params),
+      this.store.query<{ n: number }>(`SELECT uniqExact(user_id) AS n FROM ${EVENTS_TABLE} ${where}`, params),
     ]);
     const groups = await this.aliases(accountId);
     const profiles = await this.build(accountId, page.map((r) => groups.get(r.id) ?? [r.id]));
@@ -60,7 +61,7 @@ export class ProfilesService {
 
   private async aliases(accountId: string): Promise<Map<string, string[]>> {
     const links = await this.store.query<{ a: string; b: string }>(
-      `SELECT user_id AS a, JSONExtractString(properties, 'alias') AS b FROM events
+      `SELECT user_id AS a, JSONExtractString(properties, 'alias') AS b FROM ${EVENTS_TABLE}
        PREWHERE account_id = {a:String} AND event_name = 'alias' AND event_type = 'alias'
        WHERE a != '' AND b != ''`,
       { a: accountId },
@@ -74,7 +75,7 @@ export class ProfilesService {
     if (all.length === 0) return [];
     const [operations, seen] = await Promise.all([
       this.store.query<{ u: string; t: string; p: string }>(
-        `SELECT user_id AS u, event_type AS t, properties AS p FROM events
+        `SELECT user_id AS u, event_type AS t, properties AS p FROM ${EVENTS_TABLE}
          PREWHERE account_id = {a:String} AND event_name IN {ops:Array(String)}
          WHERE user_id IN {ids:Array(String)} AND event_type = event_name
          ORDER BY timestamp, received_at, event_id`,
@@ -82,7 +83,7 @@ export class ProfilesService {
       ),
       this.store.query<{ u: string; first: number; last: number }>(
         `SELECT user_id AS u, toUnixTimestamp64Milli(min(timestamp)) AS first, toUnixTimestamp64Milli(max(timestamp)) AS last
-         FROM events PREWHERE account_id = {a:String} WHERE user_id IN {ids:Array(String)} GROUP BY user_id`,
+         FROM ${EVENTS_TABLE} PREWHERE account_id = {a:String} WHERE user_id IN {ids:Array(String)} GROUP BY user_id`,
         { a: accountId, ids: all },
       ),
     ]);

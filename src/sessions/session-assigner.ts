@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { toClickHouseTime } from '../events/event-row.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
-import { DEVICE_SESSIONS_TABLE } from './session-tables.js';
+import { DEVICE_SESSIONS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 
 export interface SessionState {
   id: string;

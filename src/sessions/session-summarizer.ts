@@ -1,15 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
-import {
-  FIRST_EVENT_COLUMNS,
-  lastVisitorIdQuery,
-  SESSION_DELTAS_TABLE,
-  SESSION_LATEST_TABLE,
-  SESSION_MOVES_TABLE,
-  summarizeQuery,
-  VISITOR_IDS_TABLE,
-  visitorIdsQuery,
-} from './session-summaries.js';
+import { SESSION_DELTAS_TABLE, SESSION_LATEST_TABLE, SESSION_MOVES_TABLE, VISITOR_IDS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
+import { FIRST_EVENT_COLUMNS, lastVisitorIdQuery, summarizeQuery, visitorIdsQuery } from './session-summaries.js';
 
 /** Session ids per account. */
 export type TouchedSessions = Map<string, Set<string>>;

@@ -1,5 +1,6 @@
 import { type StoredColumns, toStoredEvent } from '../../events/stored-event.js';
 import type { EventsStore, QueryParams } from '../clickhouse/events-store.port.js';
+import { EVENTS_TABLE } from '../clickhouse/schema/tables.js';
 import type { EventSearch, EventSearchPage, EventSearchQuery } from './event-search.port.js';
 
 /** A row as the search query selects it: the stored columns, with the id and times converted. */
@@ -75,7 +76,7 @@ export function buildSearchSql(query: EventSearchQuery): { sql: string; params: 
       browser, browser_version, os, os_version, device_type,
       origin, path, title, referrer, referrer_name, referrer_type,
       utm_source, utm_medium, utm_campaign, utm_term, utm_content, country, region, city, is_bot
-    FROM events
+    FROM ${EVENTS_TABLE}
     WHERE ${where.join('\n      AND ')}
     ORDER BY timestamp DESC, event_id DESC
     LIMIT {limit:UInt32}`;

@@ -1,0 +1,200 @@
+/**
+ * Migration 10: session moves: the sessions whose first event changed, so filtered questions filter before FINAL.
+ *
+ * SHIPPED: NEVER EDIT THIS FILE. A store that ran it keeps what it made (CREATE … IF NOT EXISTS
+ * leaves it alone), so an edit would reach new stores only, and they would differ from upgraded
+ * ones. A fix or a change is a new migration with the next number. `{retentionDays}` (RETENTION_DAYS)
+ * is the only parameter; the migrator substitutes it when it applies the statements.
+ *
+ * session_moves: the sessions whose first event changed, so filtered questions filter before
+ * FINAL. The summary tables' statements repeat version 5's (IF NOT EXISTS), then session_moves is
+ * filled from the summaries stored before it: the sessions whose stored versions (those a merge
+ * has not folded yet) differ in start or first event.
+ */
+import type { Migration } from '../../migrator.js';
+
+export const MIGRATION_0010: Migration = Object.freeze({
+  version: 10,
+  name: 'session moves: the sessions whose first event changed, so filtered questions filter before FINAL',
+  statements: Object.freeze([
+    `CREATE TABLE IF NOT EXISTS session_deltas (
+        account_id LowCardinality(String),
+        session_id String,
+        version DateTime64(6, 'UTC'),
+        visitor String,
+        visitor_id UInt32,
+        start DateTime64(3, 'UTC'),
+        end DateTime64(3, 'UTC'),
+        events UInt64,
+        page_views UInt64,
+        first_path String,
+        first_origin String,
+        first_referrer String,
+        first_referrer_name String,
+        first_referrer_type String,
+        first_utm_source String,
+        first_utm_medium String,
+        first_utm_campaign String,
+        first_utm_term String,
+        first_utm_content String,
+        first_device_type String,
+        first_browser String,
+        first_os String,
+        first_country String,
+        first_region String,
+        first_city String,
+        exit_path String,
+        pages Map(String, UInt64),
+        sign Int8
+      )
+      ENGINE = MergeTree
+      ORDER BY (account_id, session_id)
+      TTL toDateTime(version) + INTERVAL 1 DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS session_latest (
+        account_id LowCardinality(String),
+        session_id String,
+        version DateTime64(6, 'UTC'),
+        visitor String,
+        visitor_id UInt32,
+        start DateTime64(3, 'UTC'),
+        end DateTime64(3, 'UTC'),
+        events UInt64,
+        page_views UInt64,
+        first_path String,
+        first_origin String,
+        first_referrer String,
+        first_referrer_name String,
+        first_referrer_type String,
+        first_utm_source String,
+        first_utm_medium String,
+        first_utm_campaign String,
+        first_utm_term String,
+        first_utm_content String,
+        first_device_type String,
+        first_browser String,
+        first_os String,
+        first_country String,
+        first_region String,
+        first_city String,
+        exit_path String,
+        pages Map(String, UInt64)
+      )
+      ENGINE = ReplacingMergeTree(version)
+      ORDER BY (account_id, session_id)
+      TTL toDateTime(end) + INTERVAL {retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS session_rollup (
+        account_id LowCardinality(String),
+        bucket DateTime('UTC'),
+        dimension LowCardinality(String),
+        value String,
+        sessions Int64,
+        bounces Int64,
+        duration_ms Int64,
+        page_views Int64
+      )
+      ENGINE = SummingMergeTree
+      ORDER BY (account_id, dimension, bucket, value)
+      TTL bucket + INTERVAL {retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS page_rollup (
+        account_id LowCardinality(String),
+        bucket DateTime('UTC'),
+        page String,
+        views Int64,
+        sessions Int64,
+        bounces Int64,
+        duration_ms Int64,
+        page_views Int64
+      )
+      ENGINE = SummingMergeTree
+      ORDER BY (account_id, bucket, page)
+      TTL bucket + INTERVAL {retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS visitor_ids (
+        account_id LowCardinality(String),
+        visitor String,
+        id UInt32
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (account_id, visitor)
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS visitor_bitmaps (
+        account_id LowCardinality(String),
+        bucket DateTime('UTC'),
+        visitors AggregateFunction(groupBitmap, UInt32)
+      )
+      ENGINE = AggregatingMergeTree
+      ORDER BY (account_id, bucket)
+      TTL bucket + INTERVAL {retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS visitor_removals (
+        account_id LowCardinality(String),
+        bucket DateTime('UTC'),
+        visitor UInt32
+      )
+      ENGINE = MergeTree
+      ORDER BY (account_id, bucket, visitor)
+      TTL bucket + INTERVAL {retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE TABLE IF NOT EXISTS session_moves (
+        account_id LowCardinality(String),
+        session_id String,
+        moved DateTime('UTC')
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY (account_id, session_id)
+      TTL moved + INTERVAL {retentionDays} DAY
+      SETTINGS non_replicated_deduplication_window = 1000`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS session_rollup_mv TO session_rollup AS
+      SELECT account_id, d.1 AS dimension, toStartOfFifteenMinutes(start) AS bucket, d.2 AS value,
+        sum(sign) AS sessions,
+        sum(sign * toInt64(session_deltas.events = 1 AND session_deltas.page_views = 1)) AS bounces,
+        sum(sign * dateDiff('millisecond', session_deltas.start, session_deltas.end)) AS duration_ms,
+        sum(sign * toInt64(session_deltas.page_views)) AS page_views
+      FROM session_deltas
+      ARRAY JOIN [
+        ('', ''), ('path', first_path), ('origin', first_origin), ('referrer', first_referrer),
+        ('referrer_name', concat(first_referrer_name, char(0), first_referrer_type)), ('referrer_type', first_referrer_type),
+        ('utm_source', first_utm_source), ('utm_medium', first_utm_medium), ('utm_campaign', first_utm_campaign),
+        ('utm_term', first_utm_term), ('utm_content', first_utm_content), ('device_type', first_device_type),
+        ('browser', first_browser), ('os', first_os), ('country', first_country), ('region', first_region), ('city', first_city),
+        ('exit', exit_path)
+      ] AS d
+      GROUP BY account_id, dimension, bucket, value`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS visitor_bitmaps_mv TO visitor_bitmaps AS
+      SELECT account_id, toStartOfFifteenMinutes(start) AS bucket, groupBitmapState(visitor_id) AS visitors
+      FROM session_deltas
+      WHERE sign > 0
+      GROUP BY account_id, bucket`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS visitor_removals_mv TO visitor_removals AS
+      SELECT account_id, bucket, visitor
+      FROM (
+        SELECT account_id, toStartOfFifteenMinutes(start) AS bucket, visitor_id AS visitor, sum(sign) AS net
+        FROM session_deltas
+        GROUP BY account_id, session_id, bucket, visitor
+      )
+      WHERE net < 0`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS page_rollup_mv TO page_rollup AS
+      SELECT account_id, toStartOfFifteenMinutes(start) AS bucket, p.1 AS page, sum(sign * toInt64(p.2)) AS views,
+        sum(sign) AS sessions,
+        sum(sign * toInt64(session_deltas.events = 1 AND session_deltas.page_views = 1)) AS bounces,
+        sum(sign * dateDiff('millisecond', session_deltas.start, session_deltas.end)) AS duration_ms,
+        sum(sign * toInt64(session_deltas.page_views)) AS page_views
+      FROM session_deltas
+      ARRAY JOIN CAST(pages, 'Array(Tuple(String, UInt64))') AS p
+      GROUP BY account_id, bucket, page`,
+    `TRUNCATE TABLE session_moves`,
+    `INSERT INTO session_moves (account_id, session_id, moved)
+      SELECT account_id, session_id, toDateTime(max(version))
+      FROM session_latest
+      GROUP BY account_id, session_id
+      HAVING uniqExact(cityHash64(
+        start, first_path, first_origin, first_referrer, first_referrer_name, first_referrer_type,
+        first_utm_source, first_utm_medium, first_utm_campaign, first_utm_term, first_utm_content,
+        first_device_type, first_browser, first_os, first_country, first_region, first_city
+      )) > 1
+      SETTINGS max_execution_time = 0`,
+  ]),
+});
