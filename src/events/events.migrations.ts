@@ -1,4 +1,5 @@
 import type { Migration } from '../infrastructure/clickhouse/migrator.js';
+import { USER_KEY } from '../infrastructure/clickhouse/query/query-kit.js';
 import {
   PAGE_KEY,
   PAGE_ROLLUP_TABLE,
@@ -21,9 +22,6 @@ import { DEVICE_SESSIONS_TABLE, IS_PAGE_VIEW, OLD_DEVICE_SESSIONS_TABLE, SESSION
 
 /** Events per account, minute, event name and type: counts and exact user and session sets. */
 export const ROLLUP_TABLE = 'events_by_minute';
-
-/** Who an event counts as for unique users: the user id, else the anonymous id. */
-export const USER_KEY = `if(user_id != '', user_id, anonymous_id)`;
 
 const ROLLUP_COLUMNS = `account_id, toStartOfMinute(timestamp) AS minute, event_name, event_type, count() AS events,
   uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions`;

@@ -6,7 +6,8 @@ import { ApiError } from '../common/api-error.js';
 import { type IfMatch, parseIfMatch, versionTag } from '../common/entity-tag.js';
 import { ianaZone, isApiInstant } from '../common/time.js';
 import { validateDtos } from '../common/validation.pipe.js';
-import type { Interval, MetricDataQuery } from './metric.types.js';
+import type { Interval } from '../infrastructure/clickhouse/query/query-kit.js';
+import type { MetricDataQuery } from './metric.types.js';
 import { MetricDataQueryDto, MetricDto, MetricReplaceDto } from './metrics.dto.js';
 import { type MetricView, MetricsService } from './metrics.service.js';
 
