@@ -20,7 +20,7 @@ import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../src/config/config.schema.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { EVENTS_MIGRATIONS } from '../src/infrastructure/clickhouse/schema/migrations/index.js';
-import { toClickHouseTime } from '../src/events/event-row.js';
+import { toClickHouseTime } from '../src/infrastructure/clickhouse/clickhouse-time.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
 import { migrate, migrationStatements } from '../src/infrastructure/clickhouse/migrator.js';
 import { SessionAssigner } from '../src/sessions/session-assigner.js';

@@ -4,7 +4,8 @@ import { ROLLUP_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js'
 import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js';
 import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { rollupAnswers } from '../src/metrics/metric-query.js';
-import type { Interval, MetricDataQuery, MetricDocument } from '../src/metrics/metric.types.js';
+import type { Interval } from '../src/infrastructure/clickhouse/query/query-kit.js';
+import type { MetricDataQuery, MetricDocument } from '../src/metrics/metric.types.js';
 import { MetricsRepository } from '../src/metrics/metrics.repository.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';

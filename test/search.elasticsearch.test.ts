@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it as test } from 'node:test';
-import { toClickHouseTime } from '../src/events/event-row.js';
+import { toClickHouseTime } from '../src/infrastructure/clickhouse/clickhouse-time.js';
 import { ElasticsearchEventSearch } from '../src/infrastructure/search/elasticsearch.event-search.js';
 import { eventually } from './support/app.js';
 import { row, toLines } from './support/events-store.contract.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/config.schema.js';
-import { toClickHouseTime } from '../src/events/event-row.js';
+import { toClickHouseTime } from '../src/infrastructure/clickhouse/clickhouse-time.js';
 import { EVENTS_MIGRATIONS } from '../src/infrastructure/clickhouse/schema/migrations/index.js';
 import { ChdbEventsStore } from '../src/infrastructure/clickhouse/chdb.events-store.js';
 import { migrate, migrationStatements } from '../src/infrastructure/clickhouse/migrator.js';

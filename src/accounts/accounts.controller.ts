@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
 import { ApiError, type FieldProblem } from '../common/api-error.js';
+import { PageQueryDto } from '../common/page-query.dto.js';
 import { checkOriginPattern } from './allowed-origins.js';
 import { validateDtos } from '../common/validation.pipe.js';
 import { AccountsService } from './accounts.service.js';
-import { CreateAccountDto, CreateClientDto, PageQueryDto } from './accounts.dto.js';
+import { CreateAccountDto, CreateClientDto } from './accounts.dto.js';
 import { RequirePermission } from './auth.decorators.js';
 
 @Controller('api/accounts')

@@ -1,5 +1,4 @@
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { WholeNumber } from '../common/whole-number.decorator.js';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
 import { CLIENT_TYPES, type ClientType } from './account.types.js';
 
 export class CreateAccountDto {
@@ -12,14 +11,4 @@ export class CreateAccountDto {
 export class CreateClientDto {
   @IsIn(CLIENT_TYPES as unknown as string[], { message: `type must be one of ${CLIENT_TYPES.join(', ')}` })
   type!: ClientType;
-}
-
-export class PageQueryDto {
-  @IsOptional()
-  @WholeNumber(1, 1000)
-  limit?: number;
-
-  @IsOptional()
-  @WholeNumber(0)
-  offset?: number;
 }

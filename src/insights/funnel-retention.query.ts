@@ -1,8 +1,17 @@
-import { bucket } from '../metrics/metric-query.js';
-import { ParamBag } from '../metrics/field-ref.js';
-import { filterSql, type InsightsFilter } from './insights-filters.js';
 import { ACTIVITY_TABLE, EVENTS_TABLE, STEP_EVENTS_TABLE, STEP_FIRSTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
-import { type BuiltQuery, DIMENSIONS, ms } from './insights-query.js';
+import {
+  accountRange,
+  bindInstant,
+  bucket,
+  type BuiltQuery,
+  epochMs,
+  inRange,
+  lastBucket,
+  ParamBag,
+  USER_KEY,
+} from '../infrastructure/clickhouse/query/query-kit.js';
+import { filterSql, type InsightsFilter } from './insights-filters.js';
+import { DIMENSIONS } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
 export interface FunnelStep {
@@ -14,7 +23,7 @@ export type CountBy = 'profile' | 'session';
 
 /** Who moves through a funnel or returns: a profile (user id, else device) or a session. */
 const ENTITY: Record<CountBy, string> = {
-  profile: `if(user_id != '', user_id, anonymous_id)`,
+  profile: USER_KEY,
   session: 'session_id',
 };
 
@@ -49,7 +58,7 @@ export function funnelQuery(
   const narrow = useStepEvents && steps.every((s) => s.filters.length === 0);
   const [table, entity, none] = narrow ? [STEP_EVENTS_TABLE, STEP_ENTITY[countBy], '0'] : [EVENTS_TABLE, ENTITY[countBy], "''"];
   const account = bag.bind(accountId, 'String');
-  const during = ([from, to]: Span) => `(timestamp >= ${ms(bag, from)} AND timestamp < ${ms(bag, to)})`;
+  const during = ([from, to]: Span) => `(${inRange('timestamp', bindInstant(bag, from), bindInstant(bag, to))})`;
   /** Rows (entity, t in ms[, the source columns]) of the step events with the given names. */
   const rows: StepRows = (names, columns = '', spans = [[range.from, range.to]]) => `SELECT ${entity} AS entity, toUnixTimestamp64Milli(timestamp) AS t${columns}
       FROM ${table}
@@ -80,7 +89,7 @@ function firstTimes(bag: ParamBag, account: string, range: InsightsRange, name: 
   const date = (t: number) => bag.bind(new Date(t).toISOString().slice(0, 10), 'Date');
   const firsts = `SELECT entity, toUnixTimestamp64Milli(first) AS t FROM ${STEP_FIRSTS_TABLE}
       WHERE account_id = ${account} AND event_name = ${bag.bind(name, 'String')} AND kind = ${bag.bind(countBy, 'String')}
-        AND day >= ${date(firstDay)} AND day < ${date(lastDay)}`;
+        AND ${inRange('day', date(firstDay), date(lastDay))}`;
   const cut = ([[range.from, firstDay], [lastDay, range.to]] as Span[]).filter(([from, to]) => from < to);
   return cut.length > 0 ? `${firsts}
       UNION ALL
@@ -178,7 +187,7 @@ export function retentionQuery(
   // A period's number, counted in the query's zone (weeks start on Monday, so days / 7 is whole).
   const number = (x: string) =>
     range.interval === 'month' ? `toRelativeMonthNum(${x})` : range.interval === 'week' ? `intDiv(toRelativeDayNum(${x}), 7)` : range.interval === 'hour' ? `toRelativeHourNum(${x})` : `toRelativeDayNum(${x})`;
-  const lastPeriod = bucket(range.interval, `${ms(bag, range.to)} - INTERVAL 1 MILLISECOND`, tz);
+  const lastPeriod = lastBucket(range.interval, bindInstant(bag, range.to), tz);
   const account = bag.bind(accountId, 'String');
   const activity =
     useActivity &&
@@ -191,13 +200,13 @@ export function retentionQuery(
   if (activity) {
     rows = `SELECT profile AS entity, bucket AS t, 1 AS is_start, 1 AS is_return
       FROM ${ACTIVITY_TABLE}
-      WHERE account_id = ${account} AND bucket >= ${ms(bag, range.from)} AND bucket < ${ms(bag, range.to)}`;
+      WHERE ${accountRange(account, 'bucket', bindInstant(bag, range.from), bindInstant(bag, range.to))}`;
   } else {
     const isStart = startEvent === undefined ? '1' : `event_name = ${bag.bind(startEvent, 'String')}`;
     const isReturn = returnEvent === undefined ? '1' : `event_name = ${bag.bind(returnEvent, 'String')}`;
     rows = `SELECT ${ENTITY[countBy]} AS entity, timestamp AS t, ${isStart} AS is_start, ${isReturn} AS is_return
       FROM ${EVENTS_TABLE}
-      PREWHERE account_id = ${account} AND timestamp >= ${ms(bag, range.from)} AND timestamp < ${ms(bag, range.to)} AND is_bot = 0
+      PREWHERE ${accountRange(account, 'timestamp', bindInstant(bag, range.from), bindInstant(bag, range.to))} AND is_bot = 0
       WHERE entity != ''`;
   }
   // Any event starts and returns: plain aggregates (the -If forms cost about a fifth more).
@@ -209,7 +218,7 @@ export function retentionQuery(
     // One scan: per entity its first start (whose period is the cohort: periods grow with time)
     // and the periods it returned in, deduplicated once per entity; k = -1 carries the cohort
     // sizes.
-    sql: `SELECT toUnixTimestamp(cohort) * 1000 AS c, k, count() AS n, any(last) AS last
+    sql: `SELECT ${epochMs('cohort')} AS c, k, count() AS n, any(last) AS last
 FROM (
   SELECT ${bucket(range.interval, 'first', tz)} AS cohort, toInt64(${number('cohort')}) AS cohort_number, ${number(lastPeriod)} - cohort_number AS last,
     arrayJoin(arrayConcat([-1], arrayFilter(x -> x >= 0, arrayMap(q -> toInt64(q) - cohort_number, arrayDistinct(returned))))) AS k

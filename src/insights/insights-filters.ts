@@ -1,6 +1,6 @@
 import { ApiError } from '../common/api-error.js';
 import type { RegexCandidate } from '../infrastructure/clickhouse/regex-validator.js';
-import { ParamBag } from '../metrics/field-ref.js';
+import type { ParamBag } from '../infrastructure/clickhouse/query/query-kit.js';
 
 /** OpenPanel's filter operators. */
 export const OPERATORS = ['is', 'isNot', 'contains', 'doesNotContain', 'startsWith', 'endsWith', 'regex', 'isNull', 'isNotNull'] as const;
@@ -89,5 +89,3 @@ export function filterSql(f: InsightsFilter, column: string, bag: ParamBag): str
       return `${column} != ''`;
   }
 }
-
-export { ParamBag };

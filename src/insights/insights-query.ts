@@ -1,13 +1,7 @@
-import { bucket, STEP } from '../metrics/metric-query.js';
-import { ParamBag } from '../metrics/field-ref.js';
+import { bindInstant, bucket, type BuiltQuery, epochMs, inRange, ParamBag, withFill } from '../infrastructure/clickhouse/query/query-kit.js';
 import { EVENTS_TABLE, PAGE_TITLES_TABLE, SESSION_LATEST_TABLE, SESSION_MOVES_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import { filterSql, type InsightsFilter } from './insights-filters.js';
 import type { InsightsRange } from './insights-range.js';
-
-export interface BuiltQuery {
-  sql: string;
-  params: ParamBag['params'];
-}
 
 /** Dimensions insights can filter and break down by, and their events column. */
 export const DIMENSIONS: Record<string, string> = {
@@ -33,9 +27,6 @@ export const DIMENSION_NAMES = Object.keys(DIMENSIONS);
 /** A session's dimension: its first event's, merged as `f_<column>` (the exit page is `x_path`). */
 const sessionDimension = (name: string) => `f_${DIMENSIONS[name]}`;
 
-/** An epoch-ms instant as a bound DateTime64. */
-export const ms = (bag: ParamBag, t: number) => `fromUnixTimestamp64Milli(${bag.bind(t, 'Int64')})`;
-
 /**
  * Every session of the account that started in [from, to), as its latest summary (see
  * session-summaries.ts), kept by the filters on its first event: s_start, s_end, s_events,
@@ -60,8 +51,7 @@ function sessionsIn(
 ): string {
   const account = bag.bind(accountId, 'String');
   const conditions = [
-    `start >= ${ms(bag, from)}`,
-    `start < ${ms(bag, to)}`,
+    inRange('start', bindInstant(bag, from), bindInstant(bag, to)),
     ...filters.map((f) => filterSql(f, `first_${DIMENSIONS[f.name]}`, bag)),
   ].join(' AND ');
   const columns = [...new Set(dimensions)].map((d) =>
@@ -110,18 +100,17 @@ export const firstStart = (range: InsightsRange, withPeriods: boolean) => (withP
 
 export function figureGroups(bag: ParamBag, range: InsightsRange, withPeriods: boolean): FigureGroups {
   const tz = bag.bind(range.timezone, 'String');
-  const b = (x: string) => bucket(range.interval, x, tz);
-  const from = ms(bag, range.from);
-  const to = ms(bag, range.to);
+  const from = bindInstant(bag, range.from);
+  const to = bindInstant(bag, range.to);
   const group = (period: string, at: string) => `(${bag.bind(period, 'String')}, ${at})`;
-  const series = (t: string) => group('', b(t));
+  const series = (t: string) => group('', bucket(range.interval, t, tz));
   const whole = (period: string) => group(period, `toDateTime(0, ${tz})`);
   return {
     first: firstStart(range, withPeriods),
     groups: withPeriods
       ? (t) => `if(${t} >= ${from}, [${series(t)}, ${whole('current')}], [${whole('previous')}])`
       : (t) => `[${series(t)}]`,
-    order: `ORDER BY bucket WITH FILL FROM ${b(from)} TO ${b(`${to} - INTERVAL 1 MILLISECOND`)} + ${STEP[range.interval]} STEP ${STEP[range.interval]}, period`,
+    order: `ORDER BY bucket ${withFill(range.interval, from, to, tz)}, period`,
   };
 }
 
@@ -131,7 +120,7 @@ export function figureGroups(bag: ParamBag, range: InsightsRange, withPeriods: b
  * is computed from filled buckets too.
  */
 export function figureRows(groups: FigureGroups, grouped: string): string {
-  return `SELECT period, toUnixTimestamp(bucket) * 1000 AS t, * EXCEPT (period, bucket)
+  return `SELECT period, ${epochMs('bucket')} AS t, * EXCEPT (period, bucket)
 FROM (
   SELECT g.1 AS period, g.2 AS bucket, * EXCEPT g FROM (${grouped})
   ${groups.order}
@@ -223,7 +212,7 @@ export function liveQuery(accountId: string, now: number, minutes: number): Buil
   return {
     sql: `SELECT uniqExact(if(anonymous_id != '', anonymous_id, user_id)) AS visitors
 FROM ${EVENTS_TABLE}
-PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${ms(bag, now - minutes * 60_000)} AND is_bot = 0
+PREWHERE account_id = ${bag.bind(accountId, 'String')} AND timestamp >= ${bindInstant(bag, now - minutes * 60_000)} AND is_bot = 0
 WHERE anonymous_id != '' OR user_id != ''`,
     params: bag.params,
   };

@@ -1,6 +1,6 @@
 import { ApiError } from '../common/api-error.js';
 import { ianaZone, isApiInstant } from '../common/time.js';
-import type { Interval } from '../metrics/metric.types.js';
+import { INTERVAL_MS, INTERVALS, type Interval } from '../infrastructure/clickhouse/query/query-kit.js';
 
 /** OpenPanel's named ranges. */
 export const RANGES = [
@@ -149,10 +149,9 @@ export function resolveRange(
   if (from >= to) throw ApiError.validation([{ field: 'startDate', message: 'must be before endDate' }]);
   const span = to - from;
   const interval = (q.interval ?? (span <= HOUR ? 'minute' : span <= 2 * DAY ? 'hour' : span <= 92 * DAY ? 'day' : 'month')) as Interval;
-  if (!['minute', 'hour', 'day', 'week', 'month'].includes(interval)) {
+  if (!(INTERVALS as readonly string[]).includes(interval)) {
     throw ApiError.validation([{ field: 'interval', message: 'must be one of minute, hour, day, week, month' }]);
   }
-  const step = { minute: MIN, hour: HOUR, day: DAY, week: 7 * DAY, month: 28 * DAY }[interval];
-  if (span / step > 10_000) throw ApiError.validation([{ field: 'interval', message: 'gives more than 10000 points for this range' }]);
+  if (span / INTERVAL_MS[interval] > 10_000) throw ApiError.validation([{ field: 'interval', message: 'gives more than 10000 points for this range' }]);
   return { from, to, interval, timezone: tz };
 }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isUnknownZoneError, unknownZone } from '../common/time.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import type { BuiltQuery } from '../infrastructure/clickhouse/query/query-kit.js';
 import type { InsightsFilter } from './insights-filters.js';
-import { type BuiltQuery, breakdownQuery, figuresQuery, firstStart, liveQuery, pageTitlesQuery, pagesQuery } from './insights-query.js';
+import { breakdownQuery, figuresQuery, firstStart, liveQuery, pageTitlesQuery, pagesQuery } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 import { removalsQuery, rollupBreakdownQuery, rollupFiguresQuery, rollupPagesQuery } from './rollup-query.js';
 import { type CountBy, type FunnelStep, funnelQuery, retentionQuery } from './funnel-retention.query.js';

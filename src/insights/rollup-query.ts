@@ -1,13 +1,13 @@
-import { ParamBag } from '../metrics/field-ref.js';
+import { bindInstant, type BuiltQuery, inRange, ParamBag } from '../infrastructure/clickhouse/query/query-kit.js';
 import {
   PAGE_ROLLUP_TABLE,
   SESSION_LATEST_TABLE,
   SESSION_ROLLUP_TABLE,
   VISITOR_BITMAPS_TABLE,
   VISITOR_REMOVALS_TABLE,
+  BUCKET_MS,
 } from '../infrastructure/clickhouse/schema/tables.js';
-import { BUCKET_MS } from '../sessions/session-summaries.js';
-import { type BuiltQuery, DIMENSIONS, figureGroups, figureRows, ms } from './insights-query.js';
+import { DIMENSIONS, figureGroups, figureRows } from './insights-query.js';
 import type { InsightsRange } from './insights-range.js';
 
 /**
@@ -54,8 +54,8 @@ function wholeBuckets(bag: ParamBag, p: Plan): string {
  */
 function partialSessions(bag: ParamBag, account: string, p: Plan, columns: string[]): string | undefined {
   if (p.partial.length === 0) return undefined;
-  const inRange = (x: string) =>
-    `(${x} >= ${ms(bag, p.from)} AND ${x} < ${ms(bag, p.to)} AND toUInt32(toStartOfFifteenMinutes(${x})) IN ${bag.bind(
+  const inPartial = (x: string) =>
+    `(${inRange(x, bindInstant(bag, p.from), bindInstant(bag, p.to))} AND toUInt32(toStartOfFifteenMinutes(${x})) IN ${bag.bind(
       p.partial.map((b) => b / 1000),
       'Array(UInt32)',
     )})`;
@@ -64,9 +64,9 @@ function partialSessions(bag: ParamBag, account: string, p: Plan, columns: strin
   return `SELECT ${latest('start')} AS t${columns.map((c) => `, ${c.replace(/\{(\w+)\}/g, (_, col: string) => latest(col))}`).join('')}
     FROM ${SESSION_LATEST_TABLE}
     WHERE account_id = ${account} AND session_id IN (
-      SELECT session_id FROM ${SESSION_LATEST_TABLE} WHERE account_id = ${account} AND ${inRange('start')})
+      SELECT session_id FROM ${SESSION_LATEST_TABLE} WHERE account_id = ${account} AND ${inPartial('start')})
     GROUP BY session_id
-    HAVING ${inRange('t')}`;
+    HAVING ${inPartial('t')}`;
 }
 
 // Figures of a partial session, from its summary ({column} is the latest value of the column).

@@ -1,4 +1,4 @@
-import type { QueryParams } from '../infrastructure/clickhouse/events-store.port.js';
+import type { ParamBag } from '../infrastructure/clickhouse/query/query-kit.js';
 
 /** Event fields a metric can filter or group on, by their API name, and their column. */
 const EVENT_FIELDS: Record<string, string> = {
@@ -17,18 +17,6 @@ const EVENT_FIELDS: Record<string, string> = {
 };
 
 export const MAX_PATH_DEPTH = 6;
-
-/** Hands out parameter names, so every user value is bound (`{p3:String}`), never pasted into SQL. */
-export class ParamBag {
-  readonly params: QueryParams = {};
-  private next = 0;
-
-  bind(value: string | number | readonly (string | number)[], type: string): string {
-    const name = `p${this.next++}`;
-    this.params[name] = value;
-    return `{${name}:${type}}`;
-  }
-}
 
 export type FieldRef = { kind: 'column'; column: string } | { kind: 'property'; path: string[] };
 

@@ -1,4 +1,5 @@
-import { existsExpr, numberExpr, type ParamBag, resolveField, textExpr } from './field-ref.js';
+import type { ParamBag } from '../infrastructure/clickhouse/query/query-kit.js';
+import { existsExpr, numberExpr, resolveField, textExpr } from './field-ref.js';
 
 export const FILTER_OPS = [
   'eq',

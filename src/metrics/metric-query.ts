@@ -1,39 +1,24 @@
-import { USER_KEY, rollupSelect } from '../events/event-rollup.js';
+import { rollupSelect } from '../infrastructure/clickhouse/schema/event-rollup.js';
 import { ROLLUP_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
-import type { QueryParams } from '../infrastructure/clickhouse/events-store.port.js';
-import { ParamBag, existsExpr, numberExpr, resolveField, textExpr } from './field-ref.js';
+import {
+  accountRange,
+  bindInstant,
+  bucket,
+  type BuiltQuery,
+  epochMs,
+  inRange,
+  ParamBag,
+  USER_KEY,
+  withFill,
+} from '../infrastructure/clickhouse/query/query-kit.js';
+import { existsExpr, numberExpr, resolveField, textExpr } from './field-ref.js';
 import { compileFilters } from './filter.compiler.js';
 import { compileFormula, parseFormula, seriesNames } from './formula.js';
-import type { Aggregation, Interval, MetricDataQuery, MetricDocument, SeriesSpec } from './metric.types.js';
+import type { Aggregation, MetricDataQuery, MetricDocument, SeriesSpec } from './metric.types.js';
 
 /** The group key's separator and the key of the "other" group: control characters no UI sends. */
 export const GROUP_SEPARATOR = '\u001f';
 export const OTHER_GROUP = '\u001e';
-
-export const STEP: Record<Interval, string> = {
-  minute: 'INTERVAL 1 MINUTE',
-  hour: 'INTERVAL 1 HOUR',
-  day: 'INTERVAL 1 DAY',
-  week: 'INTERVAL 1 WEEK',
-  month: 'INTERVAL 1 MONTH',
-};
-
-/** The start of the bucket holding `x`, as a DateTime in the query's time zone. */
-export function bucket(interval: Interval, x: string, tz: string): string {
-  const local = `toDateTime(${x}, ${tz})`;
-  switch (interval) {
-    case 'minute':
-      return `toStartOfMinute(${local})`;
-    case 'hour':
-      return `toStartOfHour(${local})`;
-    case 'day':
-      return `toStartOfDay(${local})`;
-    case 'week':
-      return `toDateTime(toMonday(${local}), ${tz})`;
-    case 'month':
-      return `toDateTime(toStartOfMonth(${local}), ${tz})`;
-  }
-}
 
 /** The series of a metric: its own selection when it has no formula, else the formula's names. */
 export function metricSeries(metric: MetricDocument): Map<string, SeriesSpec> {
@@ -126,11 +111,6 @@ function seriesCondition(spec: SeriesSpec, bag: ParamBag): string {
   return parts.length > 0 ? parts.map((p) => `(${p})`).join(' AND ') : '1';
 }
 
-export interface BuiltQuery {
-  sql: string;
-  params: QueryParams;
-}
-
 interface Parts {
   bag: ParamBag;
   /** the rows: FROM, PREWHERE and WHERE */
@@ -168,8 +148,8 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
   const { topGroups, keepOther = true, rollup: useRollup = false } = options;
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
-  const from = `fromUnixTimestamp64Milli(${bag.bind(q.from, 'Int64')})`;
-  const to = `fromUnixTimestamp64Milli(${bag.bind(q.to, 'Int64')})`;
+  const from = bindInstant(bag, q.from);
+  const to = bindInstant(bag, q.to);
   const account = bag.bind(accountId, 'String');
   const series = metricSeries(metric);
   const names = [...series.values()].map((s) => s.eventName);
@@ -199,15 +179,15 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
     }
   }
   let source = `events
-PREWHERE account_id = ${account} AND timestamp >= ${from} AND timestamp < ${to}${byName} AND is_bot = 0
+PREWHERE ${accountRange(account, 'timestamp', from, to)}${byName} AND is_bot = 0
 WHERE ${where}`;
   if (useRollup) {
     const fromMinute = `toDateTime(${bag.bind(Math.ceil(q.from / MINUTE) * 60, 'Int64')}, 'UTC')`;
     const toMinute = `toDateTime(${bag.bind(Math.floor(q.to / MINUTE) * 60, 'Int64')}, 'UTC')`;
-    const partial = `account_id = ${account}${byName} AND (timestamp >= ${from} AND timestamp < ${fromMinute} OR timestamp >= ${toMinute} AND timestamp < ${to})`;
+    const partial = `account_id = ${account}${byName} AND (${inRange('timestamp', from, fromMinute)} OR ${inRange('timestamp', toMinute, to)})`;
     source = `(
   SELECT minute, event_name, event_type, events, users, sessions FROM ${ROLLUP_TABLE}
-  WHERE account_id = ${account} AND minute >= ${fromMinute} AND minute < ${toMinute}${byName}
+  WHERE ${accountRange(account, 'minute', fromMinute, toMinute)}${byName}
   UNION ALL
   SELECT minute, event_name, event_type, events, users, sessions FROM (${rollupSelect(partial)})
 )
@@ -233,14 +213,11 @@ LIMIT ${p.bag.bind(limit, 'UInt32')}`,
 export function pointsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): BuiltQuery {
   const { topGroups, keepOther = true } = options;
   const p = parts(metric, accountId, q, options);
-  const b = (x: string) => bucket(q.interval, x, p.tz);
   const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
-  const fill = q.fill
-    ? ` WITH FILL FROM ${b(p.from)} TO ${b(`${p.to} - INTERVAL 1 MILLISECOND`)} + ${STEP[q.interval]} STEP ${STEP[q.interval]}`
-    : '';
+  const fill = q.fill ? ` ${withFill(q.interval, p.from, p.to, p.tz)}` : '';
   return {
-    sql: `SELECT toUnixTimestamp(bucket) * 1000 AS t, gkey, present, value FROM (
-  SELECT ${b(p.time)} AS bucket, ${p.gkey} AS gkey, 1 AS present, ${p.aggregates.join(', ')}, ${p.value} AS value
+    sql: `SELECT ${epochMs('bucket')} AS t, gkey, present, value FROM (
+  SELECT ${bucket(q.interval, p.time, p.tz)} AS bucket, ${p.gkey} AS gkey, 1 AS present, ${p.aggregates.join(', ')}, ${p.value} AS value
   FROM ${p.source}
   GROUP BY bucket, gkey
   HAVING 1${topFilter}

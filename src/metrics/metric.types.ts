@@ -1,3 +1,4 @@
+import type { Interval } from '../infrastructure/clickhouse/query/query-kit.js';
 import type { MetricFilter } from './filter.compiler.js';
 
 export const METRIC_TYPES = ['counter', 'gauge', 'histogram'] as const;
@@ -8,9 +9,6 @@ export type Aggregation = (typeof AGGREGATIONS)[number];
 
 /** How a formula metric's point values roll up into its totals. */
 export const ROLLUPS = ['count', 'sum', 'avg', 'min', 'max'] as const;
-
-export const INTERVALS = ['minute', 'hour', 'day', 'week', 'month'] as const;
-export type Interval = (typeof INTERVALS)[number];
 
 /** One named series: which events, and how they aggregate into a number. */
 export interface SeriesSpec {

@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UsePipes } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
-import { PageQueryDto } from '../accounts/accounts.dto.js';
 import { ApiError } from '../common/api-error.js';
 import { type IfMatch, parseIfMatch, versionTag } from '../common/entity-tag.js';
+import { PageQueryDto } from '../common/page-query.dto.js';
 import { ianaZone, isApiInstant } from '../common/time.js';
 import { validateDtos } from '../common/validation.pipe.js';
-import type { Interval, MetricDataQuery } from './metric.types.js';
+import type { Interval } from '../infrastructure/clickhouse/query/query-kit.js';
+import type { MetricDataQuery } from './metric.types.js';
 import { MetricDataQueryDto, MetricDto, MetricReplaceDto } from './metrics.dto.js';
 import { type MetricView, MetricsService } from './metrics.service.js';
 

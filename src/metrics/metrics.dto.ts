@@ -16,8 +16,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { WholeNumber } from '../common/whole-number.decorator.js';
+import { INTERVALS, type Interval } from '../infrastructure/clickhouse/query/query-kit.js';
 import { FILTER_OPS, type FilterOp } from './filter.compiler.js';
-import { AGGREGATIONS, type Aggregation, INTERVALS, type Interval, METRIC_TYPES, type MetricType } from './metric.types.js';
+import { AGGREGATIONS, type Aggregation, METRIC_TYPES, type MetricType } from './metric.types.js';
 
 export class FilterDto {
   @IsString() @Length(1, 300) field!: string;

@@ -4,6 +4,7 @@ import { ApiError, type FieldProblem } from '../common/api-error.js';
 import { acceptsVersion, type IfMatch, versionTag } from '../common/entity-tag.js';
 import { isUnknownZoneError, unknownZone } from '../common/time.js';
 import { EVENTS_STORE, type EventsStore, EventsStoreError } from '../infrastructure/clickhouse/events-store.port.js';
+import { INTERVAL_MS } from '../infrastructure/clickhouse/query/query-kit.js';
 import { CANNOT_COMPILE_REGEXP, type RegexCandidate, RegexValidator } from '../infrastructure/clickhouse/regex-validator.js';
 import { resolveField } from './field-ref.js';
 import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.js';
@@ -27,7 +28,6 @@ const NEEDS_FIELD: Aggregation[] = ['sum', 'avg', 'min', 'max', 'p50', 'p90', 'p
 const SERIES_KEYS = ['eventName', 'eventType', 'aggregation', 'field', 'filters'];
 const FILTER_KEYS = ['field', 'op', 'value'];
 export const MAX_POINTS = 10_000;
-const INTERVAL_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000, month: 28 * 86_400_000 };
 
 export type MetricView = Omit<MetricDocument, '_id' | 'accountId'> & { id: string };
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, UsePipes } from '@nestjs/common';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../accounts/accounts.dto.js';
 import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
+import { PageQueryDto } from '../common/page-query.dto.js';
 import { validateDtos } from '../common/validation.pipe.js';
 import { ProfilesService } from './profiles.service.js';
 

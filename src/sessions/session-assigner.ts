@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { toClickHouseTime } from '../events/event-row.js';
+import { toClickHouseTime } from '../infrastructure/clickhouse/clickhouse-time.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { DEVICE_SESSIONS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 

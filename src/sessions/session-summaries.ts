@@ -49,8 +49,6 @@ import { FIRST_EVENT_FIELDS } from './session-tables.js';
 /** Who a session's visitor is: its device, else its user (over a session's partial rows). */
 const SESSION_VISITOR = `if(max(device_id) != '', max(device_id), max(user_id))`;
 
-/** The rollups' bucket, in ms. */
-export const BUCKET_MS = 15 * 60_000;
 
 const TIME = "DateTime64(3, 'UTC')";
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { toClickHouseTime } from '../../src/events/event-row.js';
+import { toClickHouseTime } from '../../src/infrastructure/clickhouse/clickhouse-time.js';
 import { EVENTS_MIGRATIONS } from '../../src/infrastructure/clickhouse/schema/migrations/index.js';
 import { ROLLUP_TABLE } from '../../src/infrastructure/clickhouse/schema/tables.js';
 import type { EventRow } from '../../src/events/event.types.js';

@@ -86,3 +86,6 @@ export const CURRENT_OBJECTS: readonly string[] = Object.freeze([
   STEP_FIRSTS_TABLE,
   STEP_FIRSTS_VIEW,
 ]);
+
+/** The session and visitor rollups' bucket (toStartOfFifteenMinutes of the session start), in ms. */
+export const BUCKET_MS = 15 * 60_000;

@@ -10,7 +10,7 @@
  * out of the rollup. Adding columns only changes metadata; rows stored before read them as empty
  * strings and 0 (not a bot). The view is switched atomically, so no insert is counted twice or
  * missed. The view's text must stay the metric queries' partial minutes (rollupSelect in
- * src/events/event-rollup.ts): test/schema-migrations.test.ts compares them.
+ * src/infrastructure/clickhouse/schema/event-rollup.ts): test/schema-migrations.test.ts compares them.
  */
 import type { Migration } from '../../migrator.js';
 

@@ -1,7 +1,5 @@
-import { EVENTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
-
-/** Who an event counts as for unique users: the user id, else the anonymous id. */
-export const USER_KEY = `if(user_id != '', user_id, anonymous_id)`;
+import { USER_KEY } from '../query/query-kit.js';
+import { EVENTS_TABLE } from './tables.js';
 
 const ROLLUP_COLUMNS = `account_id, toStartOfMinute(timestamp) AS minute, event_name, event_type, count() AS events,
   uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions`;
