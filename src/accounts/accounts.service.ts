@@ -32,6 +32,13 @@ export interface AccountView {
 
 const REVOKED_CHANNEL = 'auth.client-revoked';
 
+declare module '../infrastructure/pubsub/pubsub.port.js' {
+  interface PubSubChannels {
+    /** A client was revoked: every replica drops the secret from its auth cache. */
+    'auth.client-revoked': { secretHash: string };
+  }
+}
+
 type CachedClient = Principal & { kind: 'client'; secretHash: string };
 
 /**
@@ -57,7 +64,7 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.unsubscribe = this.pubsub.subscribe(REVOKED_CHANNEL, (message) => {
-      this.forget((message as { secretHash: string }).secretHash);
+      this.forget(message.secretHash);
     });
   }
 

@@ -1,16 +1,22 @@
 import { Module } from '@nestjs/common';
-import { SessionAssigner } from '../sessions/session-assigner.js';
-import { SessionSummarizer } from '../sessions/session-summarizer.js';
+import { DiscoveryModule } from '@nestjs/core';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { EventsController } from './events.controller.js';
 import { EventsRepository } from './events.repository.js';
 import { EventsSchemaService } from './events-schema.service.js';
+import { EventsStoredSink } from './events-stored.sink.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
 import { IngestService } from './ingest.service.js';
 import { LiveEventsPublisher } from './live-events.publisher.js';
+import { SearchIndexSink } from './search-index.sink.js';
 
-/** The ingest pipeline and the events schema: in every role. */
+/**
+ * The ingest pipeline and the events schema: in every role. Its stored-batch sinks are its own
+ * two here; other modules add theirs as providers of their own (see StoredBatchSinkProvider).
+ */
 @Module({
-  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher, SessionAssigner, SessionSummarizer],
+  imports: [DiscoveryModule, SessionsModule],
+  providers: [EventsSchemaService, EventsRepository, IngestPipelineService, IngestService, LiveEventsPublisher, SearchIndexSink, EventsStoredSink],
   exports: [IngestService, IngestPipelineService],
 })
 export class EventsModule {}

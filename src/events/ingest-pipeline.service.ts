@@ -5,38 +5,38 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/ingest-log/ingest-log.port.js';
 import { WRITER_LOCK, type WriterLock } from '../infrastructure/lock/writer-lock.port.js';
-import { PUBSUB, type PubSub } from '../infrastructure/pubsub/pubsub.port.js';
-import { EVENT_SEARCH, type EventSearch } from '../infrastructure/search/event-search.port.js';
 import { SessionAssigner } from '../sessions/session-assigner.js';
 import { addSession, SessionSummarizer, sessionsOf, type TouchedSessions } from '../sessions/session-summarizer.js';
 import { EventsRepository } from './events.repository.js';
-
-export const EVENTS_STORED_CHANNEL = 'events.stored';
+import { discoverStoredBatchSinks, type StoredBatchSink } from './stored-batch-sink.js';
 
 /**
  * The sink side of ingestion: batches leave the durable log for the events store (one insert
- * per batch, deduplicated by the batch id should the same batch be written twice), and then a
- * note goes out on the live bus. It starts after the schema migrations (onModuleInit) and
- * stops, flushing, before the stores close (onApplicationShutdown).
+ * per batch, deduplicated by the batch id should the same batch be written twice), and then go
+ * through the stored-batch sinks in order (search index, …, a note on the live bus last): every
+ * provider marked @StoredBatchSinkProvider(), in any module. It starts after the schema
+ * migrations (onModuleInit) and stops, flushing, before the stores close (onApplicationShutdown).
  */
 @Injectable()
 export class IngestPipelineService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ingest-pipeline');
   private readonly recoveredHandlers: ((row: Record<string, unknown>) => void)[] = [];
+  /** The stored-batch sinks in running order, found once at bootstrap. */
+  private sinks: readonly StoredBatchSink[] = [];
 
   constructor(
     @Inject(INGEST_LOG) private readonly log: IngestLog,
     private readonly events: EventsRepository,
-    @Inject(PUBSUB) private readonly pubsub: PubSub,
-    @Inject(EVENT_SEARCH) private readonly search: EventSearch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessions: SessionAssigner,
     private readonly summaries: SessionSummarizer,
     @Inject(WRITER_LOCK) private readonly lock: WriterLock,
+    private readonly discovery: DiscoveryService,
   ) {}
 
   /** Lets the ingest service see rows recovered from the log at start (to seed its dedup window). */
@@ -45,6 +45,8 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // In every role, so a sink registered twice or two of one name fail boot everywhere.
+    this.sinks = discoverStoredBatchSinks(this.discovery);
     // ROLE=api only appends; the writers (ROLE=worker) drain the shared log into the store.
     const writes = this.config.role !== 'api';
     await this.log.start(
@@ -81,12 +83,18 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     // then written back, so two batches of one device at once could split a session or count
     // a change twice.
     const rows = await this.lock.run('session-writer', () => this.storeWithSessions(batch));
-    // Indexed after the store took them; if indexing fails the batch is retried whole, which the
-    // store's dedup token and the index's event-id documents both make harmless. A replay indexes
-    // every row again, since an earlier attempt may have stored a row but not indexed it.
-    await this.search.index(batch.replay ? batch.rows : rows);
+    // Then the sinks, one after another, outside the lock. If one fails the batch fails and is
+    // retried whole (the store step included), which the store's dedup token and each sink's own
+    // idempotence (the index's event-id documents, for one) make harmless.
+    for (const sink of this.sinks) {
+      try {
+        await sink.handle(batch, rows);
+      } catch (err) {
+        this.logger.warn({ sink: sink.name, batch: batch.id }, 'a stored-batch sink failed; the batch stays in the log');
+        throw err;
+      }
+    }
     this.logger.debug({ batch: batch.id, events: batch.count, replay: batch.replay ?? false }, 'batch stored');
-    await this.pubsub.publish(EVENTS_STORED_CHANNEL, { batch: batch.id, count: batch.count });
   }
 
   /** Stores the batch's rows with sessions assigned, and brings their summaries up to date. */

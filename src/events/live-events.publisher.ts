@@ -13,6 +13,12 @@ export interface LiveEventsMessage {
   byName: Record<string, number>;
 }
 
+declare module '../infrastructure/pubsub/pubsub.port.js' {
+  interface PubSubChannels {
+    'live.events': LiveEventsMessage;
+  }
+}
+
 /**
  * Sums acknowledged events per account and publishes one message per account per second on the
  * live bus (Redis pub/sub across replicas), so a dashboard connected to any replica sees traffic

@@ -36,8 +36,7 @@ export class AnalyticsGateway implements OnGatewayConnection, OnGatewayDisconnec
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.pubsub.subscribe(LIVE_EVENTS_CHANNEL, (message) => {
-      const live = message as LiveEventsMessage;
+    this.unsubscribe = this.pubsub.subscribe(LIVE_EVENTS_CHANNEL, (live) => {
       this.broadcast(live.accountId, 'live.events', live);
     });
   }

@@ -4,13 +4,16 @@ import type { PubSub } from '../../src/infrastructure/pubsub/pubsub.port.js';
 
 const nextTick = () => new Promise((r) => setTimeout(r, 50));
 
+/** These tests make up channel names, so their bus carries any message on any channel. */
+export type AnyChannels = Record<string, unknown>;
+
 /**
  * The pub/sub port's contract. `open` makes one instance per call: for Redis, two instances are
  * two replicas, and a message published on one must reach subscribers on the other.
  */
 export function pubSubContract(
   name: string,
-  open: (onError?: (err: unknown) => void) => Promise<PubSub>, options: { shared: boolean }, skip: false | string = false) {
+  open: (onError?: (err: unknown) => void) => Promise<PubSub<AnyChannels>>, options: { shared: boolean }, skip: false | string = false) {
   describe(`pub/sub contract: ${name}`, () => {
     // Skipped per test (not per suite) so the runner counts and reports every skipped test.
     const it = (title: string, fn: () => Promise<void>) => test(title, { skip }, fn);

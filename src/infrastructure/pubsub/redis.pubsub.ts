@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
-import type { PubSub, Unsubscribe } from './pubsub.port.js';
+import type { Channel, MessageHandler, PubSub, PubSubChannels, Unsubscribe } from './pubsub.port.js';
 
-type Handler = (message: unknown) => void | Promise<void>;
+type Handler = MessageHandler<unknown>;
 
 /**
  * Pub/sub across replicas on Redis: one connection publishes, one subscribes (a subscribed
@@ -9,7 +9,7 @@ type Handler = (message: unknown) => void | Promise<void>;
  * Redis. Delivery is at most once, like Redis pub/sub itself: use it for live fan-out and
  * cache invalidation, never for data that must arrive.
  */
-export class RedisPubSub implements PubSub {
+export class RedisPubSub<M extends object = PubSubChannels> implements PubSub<M> {
   readonly kind = 'redis' as const;
   private readonly handlers = new Map<string, Set<Handler>>();
   private subscribing: Promise<unknown> = Promise.resolve();
@@ -23,19 +23,24 @@ export class RedisPubSub implements PubSub {
     subscriber.on('message', (channel: string, payload: string) => this.deliver(channel, payload));
   }
 
-  static async connect(url: string, onError: (err: unknown, channel: string) => void, prefix = 'analytics:'): Promise<RedisPubSub> {
+  static async connect<M extends object = PubSubChannels>(
+    url: string,
+    onError: (err: unknown, channel: string) => void,
+    prefix = 'analytics:',
+  ): Promise<RedisPubSub<M>> {
     const options = { lazyConnect: true, maxRetriesPerRequest: 3 };
     const publisher = new Redis(url, options);
     const subscriber = new Redis(url, options);
     await Promise.all([publisher.connect(), subscriber.connect()]);
-    return new RedisPubSub(publisher, subscriber, prefix, onError);
+    return new RedisPubSub<M>(publisher, subscriber, prefix, onError);
   }
 
-  async publish(channel: string, message: unknown): Promise<void> {
+  async publish<C extends Channel<M>>(channel: C, message: M[C]): Promise<void> {
     await this.publisher.publish(this.prefix + channel, JSON.stringify(message));
   }
 
-  subscribe(channel: string, handler: Handler): Unsubscribe {
+  subscribe<C extends Channel<M>>(channel: C, typed: MessageHandler<M[C]>): Unsubscribe {
+    const handler = typed as Handler; // the map typed the channel's messages where this was called
     let set = this.handlers.get(channel);
     if (!set) {
       this.handlers.set(channel, (set = new Set()));

@@ -1,14 +1,14 @@
 import type { Job, Queue } from 'bull';
 import { CronExpressionParser } from 'cron-parser';
 import type { JobEvents } from './in-process.job-queue.js';
-import { type JobHandler, type JobOptions, type JobQueue, JobRegistry } from './job-queue.port.js';
+import { type JobHandler, type JobName, type JobOptions, type JobPayloads, type JobQueue, JobRegistry } from './job-queue.port.js';
 
 /**
  * Jobs on Bull (Redis), shared by every replica: any worker takes the next job, retries back off
  * exponentially, and a cron schedule is one repeatable job in Redis, so a tick runs once across
  * all replicas. One queue; JOBS_CONCURRENCY jobs at once per worker process.
  */
-export class BullJobQueue implements JobQueue {
+export class BullJobQueue<M extends object = JobPayloads> implements JobQueue<M> {
   readonly kind = 'bull' as const;
   private readonly registry = new JobRegistry();
 
@@ -18,15 +18,15 @@ export class BullJobQueue implements JobQueue {
     private readonly events: JobEvents,
   ) {}
 
-  declare(name: string): void {
+  declare(name: JobName<M>): void {
     this.registry.declare(name);
   }
 
-  register<P>(name: string, handler: JobHandler<P>): void {
+  register<N extends JobName<M>>(name: N, handler: JobHandler<M[N]>): void {
     this.registry.register(name, handler);
   }
 
-  async enqueue<P>(name: string, payload: P, options: JobOptions = {}): Promise<string> {
+  async enqueue<N extends JobName<M>>(name: N, payload: M[N], options: JobOptions = {}): Promise<string> {
     this.registry.assertDeclared(name);
     const job = await this.queue.add(name, payload, {
       attempts: Math.max(1, options.attempts ?? 3),
@@ -39,7 +39,7 @@ export class BullJobQueue implements JobQueue {
     return String(job.id);
   }
 
-  async schedule<P>(name: string, cron: string, payload: P, options: { timezone?: string } = {}): Promise<void> {
+  async schedule<N extends JobName<M>>(name: N, cron: string, payload: M[N], options: { timezone?: string } = {}): Promise<void> {
     this.registry.assertDeclared(name);
     const tz = options.timezone ?? 'UTC';
     CronExpressionParser.parse(cron, { tz }); // a clear error for a bad expression, before Redis sees it

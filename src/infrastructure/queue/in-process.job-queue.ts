@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
-import { type JobHandler, type JobOptions, type JobQueue, JobRegistry } from './job-queue.port.js';
+import { type JobHandler, type JobName, type JobOptions, type JobPayloads, type JobQueue, JobRegistry } from './job-queue.port.js';
 
 interface QueuedJob {
   id: string;
@@ -19,7 +19,7 @@ export interface JobEvents {
  * Jobs run in this process (one replica: ROLE=all without REDIS_URL), at most `concurrency` at
  * once, with exponential backoff retries; cron schedules fire from timers.
  */
-export class InProcessJobQueue implements JobQueue {
+export class InProcessJobQueue<M extends object = JobPayloads> implements JobQueue<M> {
   readonly kind = 'in-process' as const;
   private readonly registry = new JobRegistry();
   private readonly waiting: QueuedJob[] = [];
@@ -35,15 +35,15 @@ export class InProcessJobQueue implements JobQueue {
     private readonly concurrency = 2,
   ) {}
 
-  declare(name: string): void {
+  declare(name: JobName<M>): void {
     this.registry.declare(name);
   }
 
-  register<P>(name: string, handler: JobHandler<P>): void {
+  register<N extends JobName<M>>(name: N, handler: JobHandler<M[N]>): void {
     this.registry.register(name, handler);
   }
 
-  async enqueue<P>(name: string, payload: P, options: JobOptions = {}): Promise<string> {
+  async enqueue<N extends JobName<M>>(name: N, payload: M[N], options: JobOptions = {}): Promise<string> {
     this.registry.assertDeclared(name);
     if (this.closed) throw new Error('job queue is closed');
     const id = options.jobId ?? randomUUID();
@@ -60,7 +60,7 @@ export class InProcessJobQueue implements JobQueue {
     return id;
   }
 
-  async schedule<P>(name: string, cron: string, payload: P, options: { timezone?: string } = {}): Promise<void> {
+  async schedule<N extends JobName<M>>(name: N, cron: string, payload: M[N], options: { timezone?: string } = {}): Promise<void> {
     this.registry.assertDeclared(name);
     const expression = CronExpressionParser.parse(cron, { tz: options.timezone ?? 'UTC' });
     const existing = this.schedules.get(name);
