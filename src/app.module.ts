@@ -2,14 +2,15 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
-import { EventsApiModule, EventsModule } from './events/events.module.js';
+import { EventsModule, EventsSearchModule } from './events/events.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
-import { TrackModule } from './track/track.module.js';
 import { InsightsModule } from './insights/insights.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
+import { OpenPanelModule } from './sources/openpanel/openpanel.module.js';
+import { RestSourceModule } from './sources/rest/rest.module.js';
 
 @Module({})
 export class AppModule {
@@ -22,7 +23,7 @@ export class AppModule {
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, EventsApiModule, TrackModule, MetricsModule, InsightsModule, ProfilesModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsModule, InsightsModule, ProfilesModule, RealtimeModule]),
       ],
     };
   }

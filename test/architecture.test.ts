@@ -39,12 +39,6 @@ const ALLOWED: Allowance[] = [
     names: ['authorize'],
     why: 'the one authorization policy, used by the WebSocket gateway: to be offered by AccountsService or an auth guard',
   },
-  {
-    from: ['track', 'sources/openpanel'],
-    to: ['events/request-context.ts'],
-    names: ['requestContext'],
-    why: 'what a request tells about its sender, which every source needs: to join the ingest’s public surface as sources/ settle',
-  },
 ];
 
 describe('feature boundaries', () => {

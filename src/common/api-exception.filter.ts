@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
+import type { ErrorBody, ErrorRenderer, RenderedError } from './error-shape.js';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'bad_request',
@@ -22,32 +23,39 @@ export interface FastifyLikeError {
   message: string;
 }
 
-/** Renders every error as `{"error": {"code", "message", "details"?}}`; 5xx bodies never leak internals. */
+/** The API's one error shape: `{"error": {"code", "message", "details"?}}`. */
+export const renderApiError: ErrorRenderer = (_status, error): RenderedError => ({ body: { error } });
+
+/**
+ * Decides every error's status, headers and body, `{"error": {"code", "message", "details"?}}`;
+ * 5xx bodies never leak internals. Registered globally with the API's shape; a source with a
+ * wire format of its own gets an instance with its renderer through `@ErrorShape(renderFn)`.
+ */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
+
+  constructor(private readonly renderer: ErrorRenderer = renderApiError) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    const rendered = this.render(exception);
-    const { status, headers } = rendered;
-    const body = status === 415 ? unsupportedMediaType(request?.headers['content-type']) : rendered.body;
+    const decided = this.decide(exception);
+    const { status, headers } = decided;
+    const error = status === 415 ? unsupportedMediaType(request?.headers['content-type']) : decided.body;
     if (status >= 500) {
       this.logger.error({ reqId: request?.id, url: request?.url, err: exception }, 'request failed');
     }
+    const rendered = this.renderer(status, error, request);
+    if (rendered.headers) void reply.headers(rendered.headers);
     if (headers) void reply.headers(headers);
-    void reply.status(status).send({ error: body });
+    void reply.status(status).send(rendered.body);
   }
 
-  private render(exception: unknown): {
-    status: number;
-    body: { code: string; message: string; details?: unknown };
-    headers?: Record<string, string>;
-  } {
+  private decide(exception: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
     if (exception instanceof ApiError) {
-      const body: { code: string; message: string; details?: unknown } = {
+      const body: ErrorBody = {
         code: exception.code,
         message: exception.message,
       };

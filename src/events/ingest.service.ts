@@ -6,14 +6,16 @@ import type { AppConfig } from '../config/config.schema.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { EVENTS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import { IngestBackpressureError } from '../infrastructure/ingest-log/ingest-log.port.js';
+import { CookielessDeviceService, type DeviceHasher } from './cookieless-device.service.js';
 import { DedupWindow } from './dedup-window.js';
 import { toEventRow } from './event-row.js';
-import type { RequestContext } from './event.types.js';
+import type { EventInput, RequestContext } from './event.types.js';
 import { validateEvent } from './event.validator.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
 import { LiveEventsPublisher } from './live-events.publisher.js';
 import { UserAgentParser } from './user-agent.parser.js';
 import { WebContextResolver } from './web-context.js';
+import { toWireField, type WireFieldNames } from './wire-fields.js';
 
 export interface IngestOutcome {
   /** Event ids of accepted events, by input index (undefined where rejected). */
@@ -23,12 +25,34 @@ export interface IngestOutcome {
   duplicates: number;
   /** `tooLarge`: rejected for its size alone. */
   rejected: { index: number; errors: FieldProblem[]; tooLarge?: true }[];
+  /** With `cookielessDevice`: the device ids this call assigned, by input index (absent where none was). */
+  deviceIds?: (string | undefined)[];
 }
 
+/** What a source asks of one ingest call, beside the events. */
+export interface IngestOptions {
+  /**
+   * Where the event at an input index sits in the request, to prefix its errors' fields
+   * (`events[3]`). Default: no prefix (the request is the one event).
+   */
+  eventPath?: (index: number) => string;
+  /** The source's names for canonical fields: a rejected event's errors name what the sender wrote. */
+  wireFields?: WireFieldNames;
+  /**
+   * Web traffic without cookies: a `track` event without an anonymousId gets the cookieless
+   * device id (a hash of the account, the event's IP and user agent, and a daily salt), so
+   * sessions and unique visitors work. The ids assigned are in IngestOutcome.deviceIds.
+   */
+  cookielessDevice?: boolean;
+}
+
+const NO_OPTIONS: IngestOptions = {};
+
 /**
- * Every source hands canonical events to this service: validate, enrich, drop retried
+ * Every source hands canonical events to this service: assign a cookieless device (when the
+ * source asks), validate, enrich (user agent, page, referrer, UTM, place, bot), drop retried
  * duplicates, append to the durable log, and only then answer. A bad event is reported with
- * its index and never sinks the good ones.
+ * its index, in the source's field names, and never sinks the good ones.
  */
 @Injectable()
 export class IngestService implements OnApplicationBootstrap {
@@ -44,6 +68,7 @@ export class IngestService implements OnApplicationBootstrap {
     private readonly live: LiveEventsPublisher,
     @Inject(EVENTS_STORE) private readonly store: EventsStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly devices: CookielessDeviceService,
   ) {
     this.recentIds = new DedupWindow(config.ingest.dedupWindow);
     pipeline.onRecoveredRow((row) => this.recentIds.add(`${String(row.account_id)}|${String(row.event_id)}`));
@@ -69,8 +94,11 @@ export class IngestService implements OnApplicationBootstrap {
     if (rows.length > 0) this.logger.log({ ids: rows.length }, 'seeded the dedup window');
   }
 
-  async ingest(accountId: string, inputs: unknown[], request: RequestContext, fieldPrefix = ''): Promise<IngestOutcome> {
+  async ingest(accountId: string, inputs: unknown[], request: RequestContext, options: IngestOptions = NO_OPTIONS): Promise<IngestOutcome> {
     const outcome: IngestOutcome = { eventIds: [], accepted: 0, duplicates: 0, rejected: [] };
+    const { eventPath, wireFields } = options;
+    // One await for the day's salt, only when asked and some event needs a device.
+    const device = options.cookielessDevice && inputs.some(lacksDevice) ? await this.devices.hasherFor(request.receivedAt) : undefined;
     const lines: string[] = [];
     const claimed: string[] = [];
     let allIdsFromClient = true;
@@ -82,9 +110,13 @@ export class IngestService implements OnApplicationBootstrap {
       bodyBytes: request.bodyBytes,
     };
     inputs.forEach((raw, index) => {
-      const result = validateEvent(raw, validation, fieldPrefix ? `${fieldPrefix}[${index}]` : '');
+      if (device && lacksDevice(raw)) raw = this.withDevice(accountId, raw, request, device, index, outcome);
+      const path = eventPath ? eventPath(index) : '';
+      // With wire names, fields are renamed first and prefixed after (`events[3].payload.name`).
+      const result = validateEvent(raw, validation, wireFields ? '' : path);
       if (!result.ok) {
-        outcome.rejected.push({ index, errors: result.errors, ...(result.tooLarge ? { tooLarge: true as const } : {}) });
+        const errors = wireFields ? result.errors.map((e) => ({ ...e, field: inWireFormat(e.field, path, wireFields) })) : result.errors;
+        outcome.rejected.push({ index, errors, ...(result.tooLarge ? { tooLarge: true as const } : {}) });
         outcome.eventIds.push(undefined);
         return;
       }
@@ -127,9 +159,45 @@ export class IngestService implements OnApplicationBootstrap {
     return outcome;
   }
 
+  /**
+   * The event with its cookieless device id, before validation: the id counts in the event's
+   * size like any field. Hashed from the IP and user agent the row will keep (the event's own,
+   * else the request's).
+   */
+  private withDevice(
+    accountId: string,
+    event: EventInput,
+    request: RequestContext,
+    device: DeviceHasher,
+    index: number,
+    outcome: IngestOutcome,
+  ): EventInput {
+    const ip = event.context?.ip;
+    const userAgent = event.context?.userAgent;
+    const anonymousId = device(
+      accountId,
+      typeof ip === 'string' ? ip : request.ip,
+      typeof userAgent === 'string' ? userAgent : (request.userAgent ?? ''),
+    );
+    (outcome.deviceIds ??= [])[index] = anonymousId;
+    return { ...event, anonymousId };
+  }
+
   stats() {
     return { ...this.counters, dedupWindowSize: this.recentIds.size };
   }
+}
+
+function inWireFormat(field: string, path: string, names: WireFieldNames): string {
+  const name = toWireField(field, names);
+  return path ? `${path}.${name}` : name;
+}
+
+/** A track event (page views and the like) that names no device; identify and the like need none. */
+function lacksDevice(raw: unknown): raw is EventInput {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const e = raw as Partial<EventInput>;
+  return e.eventType === 'track' && !e.anonymousId;
 }
 
 function messageId(accountId: string, keys: string[]): string {

@@ -1,34 +1,18 @@
-import { Body, Controller, HttpCode, Options, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, HttpCode, Options, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { type AuthenticatedRequest, CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
-import { ApiError, type FieldProblem } from '../common/api-error.js';
-import type { EventInput, RequestContext } from '../events/event.types.js';
-import { IngestService } from '../events/ingest.service.js';
-import { requestContext } from '../events/request-context.js';
-import { DailySaltService } from './daily-salt.service.js';
-import { decodeEnvelope, toTrackField } from './track-envelope.js';
-import { TrackExceptionFilter } from './track-exception.filter.js';
-
-/** Headers the SDKs send, allowed in CORS preflights. */
-const ALLOWED_HEADERS = [
-  'content-type',
-  'openpanel-client-id',
-  'openpanel-client-secret',
-  'openpanel-sdk-name',
-  'openpanel-sdk-version',
-  'event-lens-client-id',
-  'event-lens-client-secret',
-].join(', ');
+import { type AuthenticatedRequest, CurrentAccountId, RequirePermission } from '../../accounts/auth.decorators.js';
+import { ApiError, type FieldProblem } from '../../common/api-error.js';
+import { ErrorShape } from '../../common/error-shape.js';
+import { type EventInput, type IngestOptions, IngestService, requestContext } from '../../events/index.js';
+import { decodeEnvelope, OPENPANEL_FIELD_NAMES } from './openpanel-envelope.decoder.js';
+import { renderOpenPanelError } from './openpanel-error.shape.js';
+import { ALLOWED_HEADERS, allowOrigin } from './openpanel.cors.js';
 
 /**
- * Lets the calling page read the answer. Preflights are answered for any origin: the request
- * that follows is only accepted from an origin its account allows (or with a secret).
+ * Web SDKs keep no device id of their own: track events get the cookieless one, and errors
+ * name the envelope's fields.
  */
-function allowOrigin(request: AuthenticatedRequest, reply: FastifyReply): void {
-  const origin = request.headers.origin;
-  if (typeof origin !== 'string') return;
-  void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
-}
+const INGEST_OPTIONS: IngestOptions = { cookielessDevice: true, wireFields: OPENPANEL_FIELD_NAMES };
 
 /** OpenPanel's batch form allows this many envelopes. */
 export const MAX_TRACK_BATCH = 2000;
@@ -46,12 +30,9 @@ interface Rejection {
  * `event-lens-client-id/-secret` headers.
  */
 @Controller('track')
-@UseFilters(TrackExceptionFilter)
-export class TrackController {
-  constructor(
-    private readonly ingest: IngestService,
-    private readonly salts: DailySaltService,
-  ) {}
+@ErrorShape(renderOpenPanelError)
+export class OpenPanelController {
+  constructor(private readonly ingest: IngestService) {}
 
   @Options()
   @HttpCode(204)
@@ -88,16 +69,12 @@ export class TrackController {
   private async one(accountId: string, body: unknown, request: AuthenticatedRequest) {
     const decoded = decodeEnvelope(body);
     if (!decoded.ok) throw ApiError.validation(decoded.errors);
-    const context = requestContext(request);
-    const event = await this.withDevice(accountId, decoded.envelope.event, decoded.envelope.ip, context);
-    const outcome = await this.ingest.ingest(accountId, [event], context);
+    const { event } = decoded.envelope;
+    const outcome = await this.ingest.ingest(accountId, [event], requestContext(request), INGEST_OPTIONS);
     const rejected = outcome.rejected[0];
-    if (rejected) {
-      const problems = rejected.errors.map((e) => ({ ...e, field: toTrackField(e.field, '') }));
-      throw rejected.tooLarge ? ApiError.tooLarge(problems) : ApiError.validation(problems);
-    }
-    // OpenPanel's SDKs read deviceId and sessionId; Event Lens clients read success.
-    return { success: true, deviceId: event.anonymousId ?? null, sessionId: event.sessionId ?? null };
+    if (rejected) throw rejected.tooLarge ? ApiError.tooLarge(rejected.errors) : ApiError.validation(rejected.errors);
+    // OpenPanel's SDKs read deviceId (the sender's, or the cookieless one) and sessionId; Event Lens clients read success.
+    return { success: true, deviceId: outcome.deviceIds?.[0] ?? event.anonymousId ?? null, sessionId: event.sessionId ?? null };
   }
 
   @Post('batch')
@@ -121,7 +98,6 @@ export class TrackController {
     if (items.length > MAX_TRACK_BATCH) {
       throw ApiError.tooLarge([{ field, message: `has ${items.length} envelopes; at most ${MAX_TRACK_BATCH} are allowed` }]);
     }
-    const context = requestContext(request);
     const rejected: Rejection[] = [];
     const events: EventInput[] = [];
     const indexes: number[] = [];
@@ -131,24 +107,15 @@ export class TrackController {
         rejected.push({ index, reason: 'invalid', error: decoded.errors });
         continue;
       }
-      events.push(await this.withDevice(accountId, decoded.envelope.event, decoded.envelope.ip, context));
+      events.push(decoded.envelope.event);
       indexes.push(index);
     }
-    const outcome = events.length > 0 ? await this.ingest.ingest(accountId, events, context) : { accepted: 0, rejected: [] };
-    for (const r of outcome.rejected) {
-      const index = indexes[r.index]!;
-      rejected.push({ index, reason: 'invalid', error: r.errors.map((e) => ({ ...e, field: toTrackField(e.field, `${field}[${index}]`) })) });
-    }
+    // The ingest service names the envelopes by their place in the request, not among the decoded ones.
+    const eventPath = (i: number) => `${field}[${indexes[i]}]`;
+    const outcome =
+      events.length > 0 ? await this.ingest.ingest(accountId, events, requestContext(request), { ...INGEST_OPTIONS, eventPath }) : { accepted: 0, rejected: [] };
+    for (const r of outcome.rejected) rejected.push({ index: indexes[r.index]!, reason: 'invalid', error: r.errors });
     rejected.sort((a, b) => a.index - b.index);
     return { accepted: outcome.accepted, rejected };
   }
-
-  /** A track event without a device id gets the cookieless one (identify and the like need none). */
-  private async withDevice(accountId: string, event: EventInput, ip: string | undefined, context: RequestContext): Promise<EventInput> {
-    const withIp = ip ? { ...event, context: { ...event.context, ip } } : event;
-    if (event.eventType !== 'track' || event.anonymousId) return withIp;
-    const anonymousId = await this.salts.deviceId(accountId, ip ?? context.ip, context.userAgent ?? '', context.receivedAt);
-    return { ...withIp, anonymousId };
-  }
 }
-

@@ -1,5 +1,5 @@
-import type { FieldProblem } from '../common/api-error.js';
-import type { EventInput } from '../events/event.types.js';
+import type { FieldProblem } from '../../common/api-error.js';
+import type { EventInput, WireFieldNames } from '../../events/index.js';
 
 /** Envelope types of the OpenPanel / Event Lens track API that this service stores. */
 export const ENVELOPE_TYPES = ['track', 'identify', 'increment', 'decrement', 'alias'] as const;
@@ -10,10 +10,12 @@ const RESERVED = ['__timestamp', '__ip', '__deviceId', '__path', '__referrer', '
 
 export interface DecodedEnvelope {
   type: EnvelopeType;
-  /** The canonical event, without anonymousId when the sender gave no device id. */
+  /**
+   * The canonical event, without anonymousId when the sender gave no device id (the ingest
+   * service's cookieless step gives track events one). The client's IP from `__ip`, which
+   * overrides the request's, is its `context.ip`.
+   */
   event: EventInput;
-  /** The client's IP from `__ip`, which overrides the request's. */
-  ip?: string;
 }
 
 export type EnvelopeResult = { ok: true; envelope: DecodedEnvelope } | { ok: false; errors: FieldProblem[] };
@@ -86,7 +88,6 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
   const errors: FieldProblem[] = [];
   const field = (name: string) => f(`payload.${name}`);
   let event: EventInput;
-  let ip: string | undefined;
   switch (type as EnvelopeType) {
     case 'track': {
       const name = p.name;
@@ -103,7 +104,7 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
       const url = optionalString(p.path ?? reserved.__path, field('path'), errors);
       const referrer = optionalString(reserved.__referrer, field('properties.__referrer'), errors);
       const title = optionalString(reserved.__title ?? (typeof props.title === 'string' ? props.title : undefined), field('properties.__title'), errors);
-      ip = optionalString(reserved.__ip, field('properties.__ip'), errors);
+      const ip = optionalString(reserved.__ip, field('properties.__ip'), errors);
       const timestamp = reserved.__timestamp;
       if (timestamp !== undefined && typeof timestamp !== 'string' && typeof timestamp !== 'number') {
         errors.push({ field: field('properties.__timestamp'), message: 'must be an ISO 8601 date or epoch milliseconds' });
@@ -118,6 +119,7 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
         properties: keepUnknown('track', p, props),
         ...(url !== undefined || referrer !== undefined || title !== undefined ? { context: { page: { url, referrer, title } } } : {}),
       };
+      if (ip) event.context = { ...event.context, ip };
       break;
     }
     case 'identify': {
@@ -161,11 +163,11 @@ export function decodeEnvelope(raw: unknown, at = ''): EnvelopeResult {
     }
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, envelope: { type: type as EnvelopeType, event: event!, ip } };
+  return { ok: true, envelope: { type: type as EnvelopeType, event: event! } };
 }
 
-/** Canonical field names in the ingest validator's messages, as the track API calls them. */
-const TRACK_FIELD: Record<string, string> = {
+/** Where the canonical fields sit in a track envelope: the ingest service's errors name these. */
+export const OPENPANEL_FIELD_NAMES: WireFieldNames = {
   eventName: 'payload.name',
   userId: 'payload.profileId',
   anonymousId: 'payload.deviceId',
@@ -173,12 +175,3 @@ const TRACK_FIELD: Record<string, string> = {
   timestamp: 'payload.properties.__timestamp',
   properties: 'payload.properties',
 };
-
-/** Renames `[prefix.]eventName`-style fields of canonical validation errors to envelope fields. */
-export function toTrackField(field: string, prefix: string): string {
-  const rest = prefix && field.startsWith(`${prefix}.`) ? field.slice(prefix.length + 1) : field;
-  const [head, ...tail] = rest.split('.');
-  const mapped = TRACK_FIELD[head!];
-  const name = mapped ? [mapped, ...tail].join('.') : rest;
-  return prefix ? `${prefix}.${name}` : name;
-}
