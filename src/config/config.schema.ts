@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 /**
  * Every setting the service reads, declared once: its environment variable, default,
  * parser and a one-line description. `.env.example` and the README's configuration table
@@ -56,6 +57,21 @@ export interface AppConfig {
     password: string | undefined;
     apiKey: string | undefined;
     indexPrefix: string;
+  };
+  /** Where users reach this service (links in emails); unset: http://localhost:PORT. */
+  publicUrl: string;
+  /** Key that signs expiring links and live tokens; unset: generated into DATA_DIR/signing-key. */
+  signingSecret: string | undefined;
+  mail: {
+    smtpUrl: string | undefined;
+    from: string;
+  };
+  reports: {
+    /** Where generated files are kept; unset: DATA_DIR/reports. */
+    dir: string;
+    retentionDays: number;
+    maxAttachmentBytes: number;
+    linkTtlHours: number;
   };
 }
 
@@ -342,6 +358,54 @@ export const SETTINGS = {
     description: 'Prefix of the index template and monthly event indices',
     parse: identifier(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, _ or -'),
   },
+  publicUrl: {
+    env: 'PUBLIC_URL',
+    default: undefined,
+    description: 'Base URL users reach the service at, for links in emails (e.g. https://analytics.example.com); default http://localhost:PORT',
+    parse: urlWith('http', 'https'),
+  },
+  signingSecret: {
+    env: 'SIGNING_SECRET',
+    default: undefined,
+    description: 'Secret that signs expiring download links and live tokens (at least 16 characters; the same on every replica); generated into DATA_DIR/signing-key when unset',
+    parse: secret,
+  },
+  smtpUrl: {
+    env: 'SMTP_URL',
+    default: undefined,
+    description: 'SMTP server for report and alert emails (smtp://user:pass@host:587 or smtps://…:465); unset: emails are written as .eml files to DATA_DIR/outbox',
+    parse: urlWith('smtp', 'smtps'),
+  },
+  mailFrom: {
+    env: 'MAIL_FROM',
+    default: 'Analytics <analytics@localhost>',
+    description: 'From address of report and alert emails',
+    parse: text,
+  },
+  reportsDir: {
+    env: 'REPORTS_DIR',
+    default: undefined,
+    description: 'Directory for generated report files (shared by all replicas in a split deployment); default DATA_DIR/reports',
+    parse: text,
+  },
+  reportsRetentionDays: {
+    env: 'REPORTS_RETENTION_DAYS',
+    default: '90',
+    description: 'Days a report run and its file are kept',
+    parse: integer(1, 3650),
+  },
+  reportsMaxAttachmentMb: {
+    env: 'REPORTS_MAX_ATTACHMENT_MB',
+    default: '10',
+    description: 'Largest report file attached to an email; a larger one is sent as a signed, expiring download link',
+    parse: integer(1, 100),
+  },
+  reportsLinkTtlHours: {
+    env: 'REPORTS_LINK_TTL_HOURS',
+    default: '168',
+    description: 'Hours a report download link in an email stays valid',
+    parse: integer(1, 8760),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export class ConfigError extends Error {
@@ -433,6 +497,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       password: v.elasticsearchPassword,
       apiKey: v.elasticsearchApiKey,
       indexPrefix: v.elasticsearchIndexPrefix!,
+    },
+    publicUrl: (v.publicUrl ?? `http://localhost:${v.port}`).replace(/\/+$/, ''),
+    signingSecret: v.signingSecret,
+    mail: { smtpUrl: v.smtpUrl, from: v.mailFrom! },
+    reports: {
+      dir: v.reportsDir ?? join(v.dataDir!, 'reports'),
+      retentionDays: v.reportsRetentionDays!,
+      maxAttachmentBytes: v.reportsMaxAttachmentMb! * 1024 * 1024,
+      linkTtlHours: v.reportsLinkTtlHours!,
     },
   };
 }
