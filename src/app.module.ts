@@ -4,8 +4,8 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { EventsModule, EventsSearchModule } from './events/events.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
-import { MetricsModule } from './metrics/metrics.module.js';
-import { InsightsModule } from './insights/insights.module.js';
+import { InsightsApiModule } from './insights/insights.module.js';
+import { MetricsApiModule } from './metrics/metrics.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -23,7 +23,7 @@ export class AppModule {
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsModule, InsightsModule, ProfilesModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ProfilesModule, RealtimeModule]),
       ],
     };
   }

@@ -36,3 +36,33 @@ export function isUnknownZoneError(err: unknown): boolean {
 /** The client's answer to such a query (the store's text stays out of it). */
 export const unknownZone = (): ApiError =>
   ApiError.validation([{ field: 'timezone', message: 'is not a time zone the events store knows; use its IANA name as spelled there (e.g. America/Los_Angeles)' }]);
+
+/** The zone's UTC offset in ms at an instant. */
+export function zoneOffsetAt(instant: number, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(instant));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return local - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant of local midnight starting the given local date (month and day may overflow). */
+export function localMidnight(year: number, month: number, day: number, tz: string): number {
+  const guess = Date.UTC(year, month, day);
+  const first = guess - zoneOffsetAt(guess, tz);
+  return guess - zoneOffsetAt(first, tz);
+}
+
+/** The local calendar date of an instant in the zone. */
+export function localDate(instant: number, tz: string): { y: number; m: number; d: number } {
+  const local = new Date(instant + zoneOffsetAt(instant, tz));
+  return { y: local.getUTCFullYear(), m: local.getUTCMonth(), d: local.getUTCDate() };
+}

@@ -1,5 +1,5 @@
 import { ApiError } from '../common/api-error.js';
-import { ianaZone, isApiInstant } from '../common/time.js';
+import { ianaZone, isApiInstant, localDate, localMidnight } from '../common/time.js';
 import { INTERVAL_MS, INTERVALS, type Interval } from '../infrastructure/clickhouse/query/query-kit.js';
 
 /** OpenPanel's named ranges. */
@@ -30,36 +30,6 @@ export interface InsightsRange {
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-
-/** The zone's UTC offset in ms at an instant. */
-function offsetAt(instant: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(instant));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return local - Math.floor(instant / 1000) * 1000;
-}
-
-/** The instant of local midnight starting the given local date (month and day may overflow). */
-export function localMidnight(year: number, month: number, day: number, tz: string): number {
-  const guess = Date.UTC(year, month, day);
-  const first = guess - offsetAt(guess, tz);
-  return guess - offsetAt(first, tz);
-}
-
-/** The local calendar date of an instant in the zone. */
-function localDate(instant: number, tz: string): { y: number; m: number; d: number } {
-  const local = new Date(instant + offsetAt(instant, tz));
-  return { y: local.getUTCFullYear(), m: local.getUTCMonth(), d: local.getUTCDate() };
-}
 
 function parseDate(text: string, field: string, tz: string, endOfDay: boolean): number {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);

@@ -3,9 +3,13 @@ import { MetricsController } from './metrics.controller.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 
+/** Custom metrics: definitions and their series. In every role (reports read metrics on workers). */
 @Module({
-  controllers: [MetricsController],
   providers: [MetricsRepository, MetricsService],
   exports: [MetricsService],
 })
 export class MetricsModule {}
+
+/** The metrics API: only where HTTP traffic is served (ROLE=all or api). */
+@Module({ imports: [MetricsModule], controllers: [MetricsController] })
+export class MetricsApiModule {}

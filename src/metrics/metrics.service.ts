@@ -96,6 +96,22 @@ export class MetricsService {
     return fields;
   }
 
+  /**
+   * Event filters (`[{field, op, value}]`) checked as a metric's, regular expressions included;
+   * the problems name their place under `path` (a report's `parameters.filters`).
+   */
+  async filterProblems(filters: unknown, path: string): Promise<FieldProblem[]> {
+    if (!Array.isArray(filters) || filters.length > 20) return [{ field: path, message: 'must be an array of at most 20 filters {field, op, value}' }];
+    const rename = (p: FieldProblem) => ({ ...p, field: p.field.replace(/^filters/, path) });
+    try {
+      await this.validate({ name: 'filters', type: 'counter', aggregation: 'count', filters } as MetricDto);
+      return [];
+    } catch (err) {
+      if (err instanceof ApiError && Array.isArray(err.details)) return (err.details as FieldProblem[]).map(rename);
+      throw err;
+    }
+  }
+
   async remove(accountId: string, id: string): Promise<void> {
     if (!(await this.repository.remove(accountId, id))) throw ApiError.notFound('metric');
   }
@@ -105,7 +121,21 @@ export class MetricsService {
    * rollup would answer: the tests compare both.
    */
   async data(accountId: string, id: string, q: MetricDataQuery, options: { rollup?: boolean } = {}): Promise<MetricData> {
-    const metric = await this.load(accountId, id);
+    return this.answer(await this.load(accountId, id), accountId, q, options);
+  }
+
+  /**
+   * The series and totals of a definition that is not stored, checked as a stored one would be:
+   * reports ask their questions this way, through the same code path as `/data`, so a report
+   * and the API never disagree on a number.
+   */
+  async evaluate(accountId: string, definition: MetricDto, q: MetricDataQuery): Promise<MetricData> {
+    const fields = await this.validate(definition);
+    const metric: MetricDocument = { _id: '', accountId, ...fields, createdAt: '', updatedAt: '', version: 0 };
+    return this.answer(metric, accountId, q, {});
+  }
+
+  private async answer(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: { rollup?: boolean }): Promise<MetricData> {
     for (const [i, d] of q.groupBy.entries()) {
       if (!metric.dimensions.includes(d)) {
         throw ApiError.validation([{ field: `groupBy[${i}]`, message: `"${d}" is not one of the metric's dimensions (${metric.dimensions.join(', ') || 'none'})` }]);
