@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AccountsModule } from './accounts/accounts.module.js';
+import { SigningModule } from './common/signing/signing.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { EventsModule, EventsSearchModule } from './events/events.module.js';
@@ -20,6 +21,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         InfrastructureModule.forRoot(config),
+        // Here so the signing key exists from the first start; features import SigningModule themselves.
+        SigningModule,
         EventsModule,
         ObservabilityModule,
         // A worker serves only /health and /ready; the API modules stay out of it.

@@ -4,6 +4,7 @@ import { ClickHouseModule } from './clickhouse/clickhouse.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { IngestLogModule } from './ingest-log/ingest-log.module.js';
 import { WriterLockModule } from './lock/writer-lock.module.js';
+import { MailModule } from './mail/mail.module.js';
 import { PubSubModule } from './pubsub/pubsub.module.js';
 import { JobQueueModule } from './queue/job-queue.module.js';
 import { SearchModule } from './search/search.module.js';
@@ -11,7 +12,7 @@ import { SearchModule } from './search/search.module.js';
 /**
  * The one place that picks an adapter for every port from the configuration. Feature modules
  * inject ports by token (EVENTS_STORE, DOCUMENT_STORE, EVENT_SEARCH, INGEST_LOG, PUBSUB,
- * JOB_QUEUE, WRITER_LOCK) and never know which engine is behind them.
+ * JOB_QUEUE, WRITER_LOCK, MAILER) and never know which engine is behind them.
  */
 @Global()
 @Module({})
@@ -26,6 +27,7 @@ export class InfrastructureModule {
       PubSubModule.forRoot(),
       JobQueueModule.forRoot(config),
       WriterLockModule.forRoot(),
+      MailModule.forRoot(),
     ];
     return { module: InfrastructureModule, imports: modules, exports: modules };
   }

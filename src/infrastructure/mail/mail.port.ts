@@ -40,3 +40,21 @@ export interface Mailer {
   send(message: MailMessage): Promise<SentMail>;
   close(): Promise<void>;
 }
+
+/**
+ * A send that failed. `permanent` says whether sending the same message again would meet the
+ * same answer (an SMTP 5xx refusal, a message the mailer cannot build) or may succeed later (a
+ * 4xx answer, a server that is down or timed out), so a caller can decide to retry.
+ */
+export class MailSendError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    /** The SMTP server's reply (`550 5.1.1 …`), when it gave one. */
+    readonly serverResponse?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'MailSendError';
+  }
+}
