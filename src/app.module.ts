@@ -8,6 +8,8 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module.js'
 import { InsightsApiModule } from './insights/insights.module.js';
 import { MetricsApiModule } from './metrics/metrics.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
+import { ReportsApiModule, ReportsModule } from './reports/reports.module.js';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { OpenPanelModule } from './sources/openpanel/openpanel.module.js';
@@ -23,10 +25,13 @@ export class AppModule {
         InfrastructureModule.forRoot(config),
         // Here so the signing key exists from the first start; features import SigningModule themselves.
         SigningModule,
+        // Timers of @nestjs/schedule (the reports' scheduler): their handlers stand down on ROLE=api.
+        ScheduleModule.forRoot(),
         EventsModule,
         ObservabilityModule,
+        ReportsModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ProfilesModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, ProfilesModule, RealtimeModule]),
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { ApiError } from './api-error.js';
 /**
  * Entity tags of versioned documents (RFC 9110 §8.8.3, §13.1.1): the ETag of a document at
  * version 3 is the strong validator `"3"`, and `If-Match` lists the tags a change may apply to.
@@ -35,4 +36,14 @@ export function parseIfMatch(value: string): IfMatch | null {
 /** Whether a tag list accepts a version: strong comparison, so a weak tag never does. */
 export function acceptsVersion(ifMatch: IfMatch, version: number): boolean {
   return ifMatch.any || ifMatch.tags.some((t) => !t.weak && t.opaque === String(version));
+}
+
+/** The `If-Match` request header, parsed; a malformed one is a 400 naming it. */
+export function ifMatchHeader(value: string | undefined, what: string): IfMatch | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseIfMatch(value);
+  if (!parsed) {
+    throw ApiError.validation([{ field: 'If-Match', message: `must be * or quoted entity tags such as "3" (the ETag of the ${what}'s GET)` }]);
+  }
+  return parsed;
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Que
 import type { FastifyReply } from 'fastify';
 import { CurrentAccountId, RequirePermission } from '../accounts/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
-import { type IfMatch, parseIfMatch, versionTag } from '../common/entity-tag.js';
+import { ifMatchHeader, versionTag } from '../common/entity-tag.js';
 import { PageQueryDto } from '../common/page-query.dto.js';
 import { ianaZone, isApiInstant } from '../common/time.js';
 import { validateDtos } from '../common/validation.pipe.js';
@@ -50,7 +50,7 @@ export class MetricsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return tagged(reply, await this.metrics.replace(accountId, id, body, ifMatchHeader(ifMatch)));
+    return tagged(reply, await this.metrics.replace(accountId, id, body, ifMatchHeader(ifMatch, 'metric')));
   }
 
   @Delete(':id')
@@ -71,15 +71,6 @@ export class MetricsController {
 function tagged(reply: FastifyReply, metric: MetricView): MetricView {
   void reply.header('etag', versionTag(metric.version));
   return metric;
-}
-
-function ifMatchHeader(value: string | undefined): IfMatch | undefined {
-  if (value === undefined) return undefined;
-  const parsed = parseIfMatch(value);
-  if (!parsed) {
-    throw ApiError.validation([{ field: 'If-Match', message: 'must be * or quoted entity tags such as "3" (the ETag of the metric\'s GET)' }]);
-  }
-  return parsed;
 }
 
 /** Defaults: the last 7 days to now, hourly up to two days of range and daily beyond, in UTC. */

@@ -101,8 +101,10 @@ export class ReportsRepository implements OnModuleInit {
     return this.runs.find({ reportId, status: 'succeeded' }, { sort: { createdAt: -1 }, limit: 1 }).then((r) => r[0] ?? null);
   }
 
-  async updateRun(runId: string, set: Partial<ReportRunRecord>, inc?: Record<string, number>): Promise<void> {
-    await this.runs.update({ _id: runId }, { $set: set, ...(inc ? { $inc: inc } : {}) });
+  async updateRun(runId: string, set: Partial<ReportRunRecord>, inc?: Record<string, number>, unset?: (keyof ReportRunRecord)[]): Promise<void> {
+    const update: Update = { $set: set, ...(inc ? { $inc: inc } : {}) };
+    if (unset?.length) update.$unset = Object.fromEntries(unset.map((k) => [k, true as const]));
+    await this.runs.update({ _id: runId }, update);
   }
 
   /** Runs not finished (queued or running): after a crash, their jobs may be gone. */

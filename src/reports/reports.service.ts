@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiError, type FieldProblem } from '../common/api-error.js';
 import { acceptsVersion, type IfMatch, versionTag } from '../common/entity-tag.js';
 import { ianaZone } from '../common/time.js';
@@ -30,7 +30,6 @@ export type ReportView = ReturnType<typeof view>;
  */
 @Injectable()
 export class ReportsService {
-  private readonly logger = new Logger('reports');
   readonly templates = templateRegistry(REPORT_TEMPLATES);
   private readonly services: TemplateServices;
 
@@ -78,7 +77,7 @@ export class ReportsService {
     const doc: ReportDocumentRecord = { _id: randomUUID(), accountId, ...fields, createdAt: now, updatedAt: now, version: 1 };
     await this.repository.insert(stripUndefined(doc));
     // Schedule-only definitions wait for their time; the others are generated now.
-    const run = !doc.schedule || dto.runNow ? await this.requestRun(doc, doc.schedule ? 'manual' : 'created') : undefined;
+    const run = !doc.schedule || dto.runNow ? (await this.requestRun(doc, doc.schedule ? 'manual' : 'created')).run : undefined;
     return { report: view(doc, run ? [run] : []), ...(run ? { run: runView(run, []) } : {}) };
   }
 
@@ -125,7 +124,7 @@ export class ReportsService {
   /** Generates the report again now (a manual run). */
   async run(accountId: string, id: string): Promise<RunView> {
     const doc = await this.load(accountId, id);
-    return runView(await this.requestRun(doc, 'manual'), []);
+    return runView((await this.requestRun(doc, 'manual')).run, []);
   }
 
   /** A succeeded run's file: the latest, or the one asked for. */
@@ -148,9 +147,14 @@ export class ReportsService {
 
   /**
    * Records a run and enqueues its generation. A scheduled run's id is its report and time, so
-   * the same time is never run twice, whichever replica asks first (`null` then).
+   * the same time is never run twice, whichever replica asks first (`created` is false for the
+   * others, which get the run that exists).
    */
-  async requestRun(doc: ReportDocumentRecord, trigger: RunTrigger, scheduled?: { at: number; late: boolean; missed: number }): Promise<ReportRunRecord> {
+  async requestRun(
+    doc: ReportDocumentRecord,
+    trigger: RunTrigger,
+    scheduled?: { at: number; late: boolean; missed: number },
+  ): Promise<{ run: ReportRunRecord; created: boolean }> {
     const now = Date.now();
     const run: ReportRunRecord = {
       _id: scheduled ? scheduledRunId(doc._id, scheduled.at) : randomUUID(),
@@ -165,9 +169,9 @@ export class ReportsService {
       attempts: 0,
       recipients: doc.recipients,
     };
-    if (!(await this.repository.insertRun(run))) return (await this.repository.runById(run._id))!;
+    if (!(await this.repository.insertRun(run))) return { run: (await this.repository.runById(run._id)) ?? run, created: false };
     await this.enqueueGeneration(run._id);
-    return run;
+    return { run, created: true };
   }
 
   enqueueGeneration(runId: string): Promise<string> {
