@@ -149,7 +149,7 @@ export class ReportRunner implements OnModuleInit, OnApplicationBootstrap {
     const link = attach
       ? undefined
       : { url: `${this.config.publicUrl}/api/reports/links/${this.signing.sign({ purpose: 'report-file', run: run._id }, ttl)}`, expiresAt: Date.now() + ttl * 1000 };
-    const body = await renderEmailBody(doc, attach ? { attachmentName: filename } : { downloadUrl: link!.url, linkExpiresAt: link!.expiresAt });
+    const body = await renderEmailBody(doc, attach ? { attachmentName: filename } : { downloadUrl: link!.url, downloadExpiresAt: link!.expiresAt });
     const full = this.files.resolve(path);
     const chart = body.inlineImages[0];
     if (chart) await writeFile(`${full}.chart.png`, chart.content);
