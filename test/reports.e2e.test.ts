@@ -128,8 +128,9 @@ describe('reports', () => {
       assert.equal(r.status, 202, JSON.stringify(r.body));
       return documentOf(r.body.report.id);
     };
+    let metricCount = 0;
     const metric = async (definition: Record<string, unknown>) => {
-      const m = await api('POST', '/api/metrics', acme.admin, { name: 'm', type: 'counter', ...definition });
+      const m = await api('POST', '/api/metrics', acme.admin, { name: `metric ${++metricCount}`, type: 'counter', ...definition });
       assert.equal(m.status, 201, JSON.stringify(m.body));
       return m.body.id as string;
     };

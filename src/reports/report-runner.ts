@@ -148,7 +148,7 @@ export class ReportRunner implements OnModuleInit, OnApplicationBootstrap {
     const ttl = this.config.reports.linkTtlHours * 3600;
     const link = attach
       ? undefined
-      : { url: `${this.config.publicUrl}/api/reports/links/${this.signing.sign({ purpose: 'report-file', run: run._id }, ttl)}`, expiresAt: Date.now() + ttl * 1000 };
+      : { url: `${this.config.publicUrl}/api/reports/links?token=${this.signing.sign({ purpose: 'report-file', run: run._id }, ttl)}`, expiresAt: Date.now() + ttl * 1000 };
     const body = await renderEmailBody(doc, attach ? { attachmentName: filename } : { downloadUrl: link!.url, downloadExpiresAt: link!.expiresAt });
     const full = this.files.resolve(path);
     const chart = body.inlineImages[0];

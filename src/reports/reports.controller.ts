@@ -18,7 +18,7 @@ import { ReportFiles } from './report-files.js';
 /**
  * The Reports API. Admin clients manage definitions and ask for runs; read clients list,
  * read and download. A report's answers carry its ETag (`"<version>"`), which PUT takes in
- * If-Match. `/api/reports/links/:token` serves a file to whoever holds a signed, expiring link
+ * If-Match. `/api/reports/links?token=` serves a file to whoever holds a signed, expiring link
  * from a report email (the link is the credential).
  */
 @Controller('api/reports')
@@ -37,9 +37,9 @@ export class ReportsController {
     return this.reports.listTemplates();
   }
 
-  @Get('links/:token')
-  async link(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
-    const payload = this.signing.verify<{ purpose: string; run: string }>(token);
+  @Get('links')
+  async link(@Query('token') token: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+    const payload = typeof token === 'string' ? this.signing.verify<{ purpose: string; run: string }>(token) : null;
     if (!payload || payload.purpose !== 'report-file') throw new ApiError(404, 'not_found', 'this download link is invalid or has expired; ask for the report again');
     const run = await this.repository.runById(payload.run);
     if (!run || run.status !== 'succeeded' || !run.file) throw new ApiError(404, 'not_found', 'the file of this link is no longer kept');
