@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SigningModule } from '../common/signing/signing.module.js';
 import { InsightsModule } from '../insights/index.js';
-import { MetricsModule } from '../metrics/metrics.module.js';
+import { MetricsModule } from '../metrics/index.js';
 import { ReportFiles } from './report-files.js';
 import { ReportRunner } from './report-runner.js';
 import { ReportScheduler } from './report-scheduler.js';

@@ -7,7 +7,7 @@ import { RegexValidator } from '../infrastructure/clickhouse/regex-validator.js'
 import { EVENT_SEARCH, type EventSearch } from '../infrastructure/search/event-search.port.js';
 import { JOB_QUEUE, type JobQueue } from '../infrastructure/queue/job-queue.port.js';
 import { InsightsService } from '../insights/index.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService } from '../metrics/index.js';
 import { ReportFiles } from './report-files.js';
 import './report-jobs.js';
 import { checkSchedule, nextRunAfter, upcoming } from './report-schedule.js';

@@ -1,4 +1,4 @@
-import type { MetricFilter } from '../../metrics/filter.compiler.js';
+import type { MetricFilter } from '../../metrics/index.js';
 import type { CellValue, Kpi } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
 import { bucketLabel, evaluate, inProgressIndex, lineChart, numberOr0, pointsOf, ratio, shownPeriod } from './template-helpers.js';

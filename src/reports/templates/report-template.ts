@@ -1,7 +1,7 @@
 import type { FieldProblem } from '../../common/api-error.js';
 import type { EventSearch } from '../../infrastructure/search/event-search.port.js';
 import type { InsightsService } from '../../insights/index.js';
-import type { MetricsService } from '../../metrics/metrics.service.js';
+import type { MetricsService } from '../../metrics/index.js';
 import type { ResolvedPeriod } from '../report-period.js';
 import type { ReportSection } from '../report-document.js';
 

@@ -1,5 +1,4 @@
-import type { MetricData, MetricDataQuery, MetricPoint } from '../../metrics/metric.types.js';
-import type { MetricDto } from '../../metrics/metrics.dto.js';
+import type { MetricDefinition as MetricDto, MetricData, MetricDataQuery, MetricPoint } from '../../metrics/index.js';
 import type { ChartSpec } from '../charts/chart-spec.js';
 import { localDay, type ResolvedPeriod } from '../report-period.js';
 import type { TemplateContext } from './report-template.js';
