@@ -213,11 +213,13 @@ class PdfReportWriter {
       this.y += lineHeight(11) + 6;
     }
 
-    this.labelled('Period', report.period.label);
+    // The period's dates are local dates of the report's zone: say which.
+    const periodLabel = `${report.period.label} (${report.timezone})`;
+    this.labelled('Period', periodLabel);
     if (report.period.inProgress) {
       // A pill after the period's text: the figures are partial.
       const style: TextStyle = { size: 7.5, bold: true, color: COLOR.inProgress };
-      const x = MARGIN_X + 86 + this.text.width(report.period.label, { size: 9.5 }) + 8;
+      const x = MARGIN_X + 86 + this.text.width(periodLabel, { size: 9.5 }) + 8;
       const y = this.y - lineHeight(9.5) - 2;
       const width = this.text.width(IN_PROGRESS, style) + 10;
       this.doc.roundedRect(x, y + 2.5, width, lineHeight(7.5) + 1, 5).fillColor(COLOR.inProgressFill).fill();
@@ -452,7 +454,7 @@ interface TableLayout {
 /**
  * Widths that add up to the content width: extra room goes to the text columns (to every
  * column if there is no text); a shortfall is taken from the text columns first (down to
- * 60 pt), then from every column in proportion.
+ * 60 pt, then to 28 pt), and only then from every column in proportion.
  */
 function fitWidths(widths: number[], isText: boolean[]): number[] {
   const total = widths.reduce((a, b) => a + b, 0);
@@ -463,9 +465,13 @@ function fitWidths(widths: number[], isText: boolean[]): number[] {
   }
   const textTotal = widths.reduce((sum, w, c) => sum + (isText[c] ? w : 0), 0);
   const fixed = total - textTotal;
-  if (textTotal > 0 && fixed + 60 * isText.filter(Boolean).length <= CONTENT_WIDTH) {
-    const scale = (CONTENT_WIDTH - fixed) / textTotal;
-    return widths.map((w, c) => (isText[c] ? w * scale : w));
+  // Numbers and times keep their width while the text columns can still shrink to a narrow
+  // minimum (they wrap or end in "…"): a cut number or date would be wrong, a cut text is not.
+  for (const textMin of [60, 28]) {
+    if (textTotal > 0 && fixed + textMin * isText.filter(Boolean).length <= CONTENT_WIDTH) {
+      const scale = (CONTENT_WIDTH - fixed) / textTotal;
+      return widths.map((w, c) => (isText[c] ? w * scale : w));
+    }
   }
   return widths.map((w) => (w * CONTENT_WIDTH) / total);
 }

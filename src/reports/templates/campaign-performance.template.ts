@@ -1,7 +1,7 @@
 import type { MetricFilter } from '../../metrics/index.js';
 import type { CellValue, Kpi } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
-import { bucketLabel, evaluate, inProgressIndex, lineChart, numberOr0, pointsOf, ratio, shownPeriod } from './template-helpers.js';
+import { bucketLabel, evaluate, inProgressIndex, lineChart, numberOr0, pointsOf, ratio } from './template-helpers.js';
 
 /**
  * One campaign's events: by name, unique users, the conversion through its stages (sent →
@@ -56,7 +56,6 @@ export const campaignPerformanceTemplate: ReportTemplate = {
     const current = inProgressIndex(days, ctx.period);
     return {
       parameters: [
-        shownPeriod(ctx.period),
         { label: 'Campaign', value: `${ctx.params.campaignField} = ${ctx.params.campaignId}` },
         { label: 'Stages', value: stages.join(' → ') },
       ],

@@ -1,7 +1,6 @@
 import { searchTerms } from '../../infrastructure/search/event-search.port.js';
 import type { CellValue } from '../report-document.js';
 import type { ReportTemplate, TemplateContext } from './report-template.js';
-import { shownPeriod } from './template-helpers.js';
 
 /** Events read from search per page: large pages, few round trips. */
 const PAGE = 1000;
@@ -27,7 +26,6 @@ export const eventExportTemplate: ReportTemplate = {
     const p = ctx.params;
     return {
       parameters: [
-        shownPeriod(ctx.period),
         ...(['eventName', 'eventType', 'userId', 'q'] as const).filter((k) => p[k] !== undefined).map((k) => ({ label: k, value: String(p[k]) })),
         { label: 'At most', value: `${p.maxRows} rows, newest first` },
       ],

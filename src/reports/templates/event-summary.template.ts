@@ -1,7 +1,7 @@
 import type { MetricFilter } from '../../metrics/index.js';
 import type { CellValue } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
-import { evaluate, inProgressIndex, lineChart, numberOr0, pointsOf, ratio, shownPeriod, bucketLabel } from './template-helpers.js';
+import { evaluate, inProgressIndex, lineChart, numberOr0, pointsOf, ratio, bucketLabel } from './template-helpers.js';
 
 /**
  * Totals, top events, unique users and sessions, and a daily (or hourly) series of everything
@@ -40,7 +40,6 @@ export const eventSummaryTemplate: ReportTemplate = {
     const current = inProgressIndex(days, ctx.period);
     return {
       parameters: [
-        shownPeriod(ctx.period),
         { label: 'Filters', value: filters.length === 0 ? 'none' : filters.map((f) => `${f.field} ${f.op} ${JSON.stringify(f.value ?? '')}`).join('; ') },
       ],
       sections: [
@@ -64,7 +63,7 @@ export const eventSummaryTemplate: ReportTemplate = {
         },
         {
           kind: 'chart',
-          title: `Top ${topRows.length} events`,
+          title: 'Top events by count',
           chart: { type: 'hbar', categories: topRows.map((r) => r.name), series: [{ name: 'Events', values: topRows.map((r) => r.events) }], unit: 'count' },
         },
         {

@@ -1,7 +1,6 @@
 import { type CountBy, funnelSteps, type InsightsRange } from '../../insights/index.js';
 import type { CellValue } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
-import { shownPeriod } from './template-helpers.js';
 
 const DAY_S = 86_400;
 
@@ -25,7 +24,6 @@ export const funnelTemplate: ReportTemplate = {
     const first = answer.steps[0]?.count ?? 0;
     return {
       parameters: [
-        shownPeriod(ctx.period),
         { label: 'Steps', value: steps.map((s) => (s.filters.length > 0 ? `${s.name} (${s.filters.length} filters)` : s.name)).join(' → ') },
         { label: 'Window', value: `${ctx.params.window} s` },
         { label: 'Counted by', value: countBy },

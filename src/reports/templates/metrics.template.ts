@@ -1,7 +1,7 @@
 import { ApiError } from '../../common/api-error.js';
 import type { CellValue, ReportSection, ValueUnit } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
-import { bucketLabel, inProgressIndex, lineChart, periodQuery, shownPeriod } from './template-helpers.js';
+import { bucketLabel, inProgressIndex, lineChart, periodQuery } from './template-helpers.js';
 
 /** How a metric's unit reads in a report. */
 function unitOf(unit: string | undefined): ValueUnit {
@@ -52,7 +52,7 @@ export const metricsTemplate: ReportTemplate = {
       ),
     }));
     return {
-      parameters: [shownPeriod(ctx.period), { label: 'Metrics', value: answers.map((a) => a.metric.name).join(', ') }],
+      parameters: [{ label: 'Metrics', value: answers.map((a) => a.metric.name).join(', ') }],
       sections: [
         { kind: 'kpis', title: 'Totals', kpis: answers.map((a) => ({ label: a.metric.name, value: a.totals.value, unit: unitOf(a.metric.unit), note })) },
         ...charts,

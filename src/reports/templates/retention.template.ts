@@ -1,7 +1,7 @@
 import { type CountBy, eventName, type InsightsRange } from '../../insights/index.js';
 import type { CellValue } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
-import { ratio, shownPeriod } from './template-helpers.js';
+import { ratio } from './template-helpers.js';
 import { localDay } from '../report-period.js';
 
 /** Insights retention: cohorts by first `startEvent`, and how many return each period after. */
@@ -36,8 +36,7 @@ export const retentionTemplate: ReportTemplate = {
     const note = ctx.period.inProgress ? 'in progress' : undefined;
     return {
       parameters: [
-        shownPeriod(ctx.period),
-        { label: 'Period', value: period },
+        { label: 'Cohorts by', value: period },
         { label: 'Start event', value: startEvent ?? 'any' },
         { label: 'Return event', value: returnEvent ?? 'any' },
         { label: 'Counted by', value: countBy },

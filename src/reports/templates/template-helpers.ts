@@ -48,11 +48,6 @@ export function lineChart(period: ResolvedPeriod, series: { name: string; points
   };
 }
 
-/** The parameters as a reader sees them: the period first. */
-export function shownPeriod(period: ResolvedPeriod): { label: string; value: string } {
-  return { label: 'Period', value: `${period.label}${period.inProgress ? ' (in progress)' : ''} · ${period.timezone}` };
-}
-
 /** Division that answers null instead of NaN or Infinity. */
 export const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
   a === null || a === undefined || !b ? null : Math.round((a / b) * 10_000) / 100;

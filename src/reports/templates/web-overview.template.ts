@@ -1,7 +1,8 @@
 import { DIMENSION_NAMES, type InsightsFilter, type InsightsRange, parseFilters } from '../../insights/index.js';
 import type { CellValue, Kpi, ReportSection, ValueUnit } from '../report-document.js';
 import type { ReportTemplate } from './report-template.js';
-import { bucketLabel, inProgressIndex, shownPeriod } from './template-helpers.js';
+import { formatValue } from '../render/format.js';
+import { bucketLabel, inProgressIndex } from './template-helpers.js';
 
 type Figures = Record<string, number>;
 type Row = Record<string, unknown>;
@@ -59,12 +60,16 @@ export const webOverviewTemplate: ReportTemplate = {
     const before = overview.previous as unknown as Figures;
     const series = overview.series as unknown as (Figures & { date: string })[];
     const note = ctx.period.inProgress ? 'in progress' : undefined;
-    const kpis: Kpi[] = FIGURES.map(([key, label, unit]) => ({ label, value: now[key] ?? null, unit, note: note ?? `previous period: ${before[key] ?? 0}` }));
+    const kpis: Kpi[] = FIGURES.map(([key, label, unit]) => ({
+      label,
+      value: now[key] ?? null,
+      unit,
+      note: note ?? `previous period: ${formatValue(before[key] ?? 0, unit, ctx.period.timezone)}`,
+    }));
     const points = series.map((p) => ({ t: p.date }));
     const current = inProgressIndex(points, ctx.period);
     return {
       parameters: [
-        shownPeriod(ctx.period),
         { label: 'Filters', value: filters.length === 0 ? 'none' : filters.map((f) => `${f.name} ${f.operator} ${f.value.join(', ')}`).join('; ') },
       ],
       sections: [
