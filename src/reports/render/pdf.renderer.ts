@@ -47,6 +47,12 @@ export interface PdfRenderOptions {
 
 type Doc = InstanceType<typeof PDFDocument>;
 
+/**
+ * Rows of one table a PDF shows: some 140 pages. A PDF is for reading; a longer table (an event
+ * export) is cut with a note, and its CSV or Excel format holds every row, streamed.
+ */
+export const PDF_MAX_TABLE_ROWS = 5000;
+
 // A4 in points, and the layout.
 const PAGE_WIDTH = 595.28;
 const PAGE_HEIGHT = 841.89;
@@ -316,7 +322,13 @@ class PdfReportWriter {
     this.headerRow(layout);
 
     let index = 0;
+    let cut = false;
     for await (const row of all) {
+      if (index === PDF_MAX_TABLE_ROWS) {
+        // Leaving the loop ends the source (a store query stops paging).
+        cut = true;
+        break;
+      }
       const cells = columns.map((column, c) => {
         let text = formatValue(row[c], column.unit, this.report.timezone);
         if (c === 0 && index === inProgressRow) text += ` (${IN_PROGRESS})`;
@@ -339,9 +351,13 @@ class PdfReportWriter {
       this.y += height;
       index++;
     }
-    if (index === 0) {
+    if (index === 0 || cut) {
       const style: TextStyle = { size: layout.size, color: COLOR.muted };
-      this.text.draw('No rows', MARGIN_X + CELL.padX, this.y + CELL.padY, style);
+      const note = cut
+        ? `The first ${PDF_MAX_TABLE_ROWS.toLocaleString('en-US')} rows are shown; the table has more. Every row is in the report's CSV or Excel format.`
+        : 'No rows';
+      if (this.y + layout.rowHeight > BOTTOM) await this.newPage();
+      this.text.draw(this.text.ellipsize(note, CONTENT_WIDTH - 2 * CELL.padX, style), MARGIN_X + CELL.padX, this.y + CELL.padY, style);
       this.y += layout.rowHeight;
     }
     this.rule();

@@ -2,8 +2,8 @@ import { searchTerms } from '../../infrastructure/search/event-search.port.js';
 import type { CellValue } from '../report-document.js';
 import type { ReportTemplate, TemplateContext } from './report-template.js';
 
-/** Events read from search per page: large pages, few round trips. */
-const PAGE = 1000;
+/** Events read from search per page: large pages, few round trips (5,000 measured fastest on bench/reports' 10 million events). */
+const PAGE = 5000;
 
 /**
  * The events themselves, newest first, as search finds them (the same words and filters as
