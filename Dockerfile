@@ -28,9 +28,11 @@ COPY package.json package-lock.json ./
 # chdb is an optional dependency: only the embedded mode needs it (glibc, x64/arm64).
 RUN if [ "$EMBEDDED_CHDB" = "true" ]; then npm install --omit=dev --no-audit --no-fund; \
     else npm install --omit=dev --omit=optional --no-audit --no-fund; fi \
- && npm cache clean --force
+ && npm cache clean --force \
+ # Reports embed Noto Sans SC / KR Regular and Bold only: the other weights are 100 MB more.
+ && find node_modules/@expo-google-fonts -type f \( -name '*.png' -o \( -name '*.ttf' ! -name '*_400Regular.ttf' ! -name '*_700Bold.ttf' \) \) -delete
 COPY --from=build /app/dist/src ./dist/src
-RUN mkdir -p /data && chown node:node /data
+RUN mkdir -p /data /reports && chown node:node /data /reports
 USER node
 VOLUME ["/data"]
 EXPOSE 3004
