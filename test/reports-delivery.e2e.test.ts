@@ -181,7 +181,9 @@ describe('report emails across a crash', () => {
         body: { name: 'Crash', template: 'event_summary', format: 'csv', recipients: ['one@example.com', 'two@example.com'] },
       });
       assert.equal(created.status, 202, JSON.stringify(created.body));
-      await until('the first message to start', async () => smtp.started >= 1);
+      await until('the first message to start', async () => smtp.started >= 1).catch((err: Error) => {
+        throw new Error(`${err.message}; the service said:\n${first.output}`);
+      });
       assert.equal(await first.stop('SIGKILL'), null);
       second = new ServiceProcess(env);
       await second.start();

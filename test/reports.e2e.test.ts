@@ -203,6 +203,27 @@ describe('reports', () => {
     assert.equal(exportedRows.length, 13);
   });
 
+  it('generates every template in every format for an account without a single event', async () => {
+    const empty = await createAccount(t.url, 'empty');
+    const metric = await api('POST', '/api/metrics', empty.admin, { name: 'Logins', type: 'counter', aggregation: 'count', filters: [{ field: 'eventName', op: 'eq', value: 'login' }] });
+    assert.equal(metric.status, 201, JSON.stringify(metric.body));
+    const parameters: Record<string, Record<string, unknown>> = {
+      campaign_performance: { campaignId: 'c1' },
+      metrics: { metricIds: [metric.body.id] },
+      funnel: { steps: ['signup', 'purchase'] },
+    };
+    const templates = (await api('GET', '/api/reports/templates', empty.read)).body.templates.map((x: { name: string }) => x.name) as string[];
+    for (const template of templates) {
+      for (const format of ['pdf', 'xlsx', 'csv']) {
+        const r = await api('POST', '/api/reports', empty.admin, { name: `${template} ${format}`, template, parameters: parameters[template] ?? {}, format });
+        assert.equal(r.status, 202, `${template} ${format}: ${JSON.stringify(r.body)}`);
+        const report = await finished(r.body.report.id, empty.admin);
+        assert.equal(report.runs[0].status, 'succeeded', `${template} ${format}: ${JSON.stringify(report.runs[0])}`);
+        assert.ok(report.runs[0].bytes > 0, `${template} ${format} wrote a file`);
+      }
+    }
+  });
+
   it('writes Excel with typed cells and CSV guarded against formulas, and both read back', async () => {
     const make = async (format: string) => {
       const r = await api('POST', '/api/reports', acme.admin, { name: 'Summary', template: 'event_summary', parameters: { dateRange: 'last_7_days' }, format });

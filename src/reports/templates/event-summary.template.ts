@@ -27,12 +27,15 @@ export const eventSummaryTemplate: ReportTemplate = {
     const sessions = await evaluate(ctx, { aggregation: 'unique', field: 'sessions', filters });
     const byName = await evaluate(ctx, { aggregation: 'count', filters, dimensions: ['eventName'] }, { groupBy: ['eventName'], limit: top, fill: false });
     const topNames = byName.series.map((s) => s.group?.eventName ?? '');
-    // Unique users of the top events only.
-    const usersByName = await evaluate(
-      ctx,
-      { aggregation: 'unique', field: 'users', filters: [...filters, { field: 'eventName', op: 'in', value: topNames }], dimensions: ['eventName'] },
-      { groupBy: ['eventName'], fill: false },
-    );
+    // Unique users of the top events only (none to count in a period without events).
+    const usersByName =
+      topNames.length === 0
+        ? { series: [] }
+        : await evaluate(
+            ctx,
+            { aggregation: 'unique', field: 'users', filters: [...filters, { field: 'eventName', op: 'in', value: topNames }], dimensions: ['eventName'] },
+            { groupBy: ['eventName'], fill: false },
+          );
     const total = numberOr0(events.totals.value);
     const userCount = numberOr0(users.totals.value);
     const note = ctx.period.inProgress ? 'in progress' : undefined;
