@@ -9,6 +9,7 @@ import { InsightsApiModule } from './insights/insights.module.js';
 import { MetricsApiModule } from './metrics/metrics.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
 import { ReportsApiModule, ReportsModule } from './reports/reports.module.js';
+import { AlertsApiModule, AlertsModule } from './alerts/alerts.module.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -30,8 +31,9 @@ export class AppModule {
         EventsModule,
         ObservabilityModule,
         ReportsModule,
+        AlertsModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, ProfilesModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule]),
       ],
     };
   }

@@ -37,6 +37,7 @@ export interface AppConfig {
     dedupWindow: number;
   };
   redisUrl: string | undefined;
+  jobsPrefix: string;
   jobsConcurrency: number;
   nats: {
     url: string | undefined;
@@ -72,6 +73,15 @@ export interface AppConfig {
     retentionDays: number;
     maxAttachmentBytes: number;
     linkTtlHours: number;
+  };
+  alerts: {
+    /** How often the evaluation tick looks for windows to judge. */
+    evalIntervalMs: number;
+    /** How long after a window closes it is judged (events arriving late still count). */
+    evalDelayMs: number;
+    historyDays: number;
+    /** Channel URLs may point at private, loopback and link-local addresses (tests, internal hooks). */
+    allowPrivateUrls: boolean;
   };
 }
 
@@ -140,6 +150,12 @@ const list: Parser<string[]> = (raw) =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+
+const bool: Parser<boolean> = (raw) => {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no|)$/i.test(raw)) return false;
+  throw new Error(`must be true or false, got "${raw}"`);
+};
 
 const secret: Parser<string> = (raw) => {
   if (raw.length < 16) throw new Error('must be at least 16 characters long');
@@ -267,6 +283,12 @@ export const SETTINGS = {
     default: undefined,
     description: 'Redis for jobs (Bull) and live fan-out between replicas (pub/sub); in-process when unset',
     parse: urlWith('redis', 'rediss'),
+  },
+  jobsPrefix: {
+    env: 'JOBS_PREFIX',
+    default: 'analytics',
+    description: 'Prefix of the jobs\' keys in Redis, so deployments (or test runs) sharing one Redis keep their queues apart',
+    parse: identifier(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -'),
   },
   jobsConcurrency: {
     env: 'JOBS_CONCURRENCY',
@@ -406,6 +428,30 @@ export const SETTINGS = {
     description: 'Hours a report download link in an email stays valid',
     parse: integer(1, 8760),
   },
+  alertsEvalInterval: {
+    env: 'ALERTS_EVAL_INTERVAL',
+    default: '60',
+    description: 'Seconds between alert evaluation ticks (a tick only enqueues the windows that closed)',
+    parse: integer(1, 3600),
+  },
+  alertsEvalDelay: {
+    env: 'ALERTS_EVAL_DELAY',
+    default: '60',
+    description: 'Seconds after a window closes before it is judged, so events that arrive a little late still count',
+    parse: integer(0, 3600),
+  },
+  alertsHistoryDays: {
+    env: 'ALERTS_HISTORY_DAYS',
+    default: '90',
+    description: 'Days an alert\'s history (state changes and delivery attempts) is kept',
+    parse: integer(1, 3650),
+  },
+  alertsAllowPrivateUrls: {
+    env: 'ALERTS_ALLOW_PRIVATE_URLS',
+    default: 'false',
+    description: 'Let Slack and webhook channel URLs point at private, loopback and link-local addresses (refused by default: alerts must not probe the internal network)',
+    parse: bool,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export class ConfigError extends Error {
@@ -477,6 +523,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       dedupWindow: v.ingestDedupWindow!,
     },
     redisUrl: v.redisUrl,
+    jobsPrefix: v.jobsPrefix!,
     jobsConcurrency: v.jobsConcurrency!,
     nats: {
       url: v.natsUrl,
@@ -506,6 +553,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retentionDays: v.reportsRetentionDays!,
       maxAttachmentBytes: v.reportsMaxAttachmentMb! * 1024 * 1024,
       linkTtlHours: v.reportsLinkTtlHours!,
+    },
+    alerts: {
+      evalIntervalMs: v.alertsEvalInterval! * 1000,
+      evalDelayMs: v.alertsEvalDelay! * 1000,
+      historyDays: v.alertsHistoryDays!,
+      allowPrivateUrls: v.alertsAllowPrivateUrls!,
     },
   };
 }

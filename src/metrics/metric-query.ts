@@ -142,10 +142,38 @@ export interface QueryOptions {
   topGroups?: string[];
   keepOther?: boolean;
   rollup?: boolean;
+  /**
+   * Read only these time windows (sorted, not overlapping) instead of [q.from, q.to): an alert
+   * judges a window, the one before it and the same window of past weeks, in one scan. With
+   * `rollup`, every window must be whole minutes.
+   */
+  windows?: TimeWindow[];
+}
+
+/** A time window [from, to) in epoch ms. */
+export interface TimeWindow {
+  from: number;
+  to: number;
+}
+
+/** Adjacent windows joined into contiguous spans, so the range condition has as few terms as it can. */
+function spans(windows: TimeWindow[]): TimeWindow[] {
+  const out: TimeWindow[] = [];
+  for (const w of windows) {
+    const last = out[out.length - 1];
+    if (last && last.to === w.from) last.to = w.to;
+    else out.push({ ...w });
+  }
+  return out;
+}
+
+/** `column` within any of `ranges` (bound instants), as one OR of ranges the primary key can use. */
+function inRanges(bag: ParamBag, column: string, ranges: TimeWindow[], instant: (ms: number) => string): string {
+  return ranges.map((r) => `(${inRange(column, instant(r.from), instant(r.to))})`).join(' OR ');
 }
 
 function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): Parts {
-  const { topGroups, keepOther = true, rollup: useRollup = false } = options;
+  const { topGroups, keepOther = true, rollup: useRollup = false, windows } = options;
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = bindInstant(bag, q.from);
@@ -178,10 +206,20 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
       gkey = keepOther ? `if(${gkey} IN ${top}, ${gkey}, '${OTHER_GROUP}')` : gkey;
     }
   }
+  const ranges = windows ? spans(windows) : undefined;
+  const rawRange = ranges ? `account_id = ${account} AND (${inRanges(bag, 'timestamp', ranges, (ms) => bindInstant(bag, ms))})` : accountRange(account, 'timestamp', from, to);
   let source = `events
-PREWHERE ${accountRange(account, 'timestamp', from, to)}${byName} AND is_bot = 0
+PREWHERE ${rawRange}${byName} AND is_bot = 0
 WHERE ${where}`;
-  if (useRollup) {
+  if (useRollup && ranges) {
+    // Whole-minute windows: the rollup alone answers them.
+    const minute = (ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
+    source = `(
+  SELECT minute, event_name, event_type, events, users, sessions FROM ${ROLLUP_TABLE}
+  WHERE account_id = ${account} AND (${inRanges(bag, 'minute', ranges, minute)})${byName}
+)
+WHERE ${where}`;
+  } else if (useRollup) {
     const fromMinute = `toDateTime(${bag.bind(Math.ceil(q.from / MINUTE) * 60, 'Int64')}, 'UTC')`;
     const toMinute = `toDateTime(${bag.bind(Math.floor(q.to / MINUTE) * 60, 'Int64')}, 'UTC')`;
     const partial = `account_id = ${account}${byName} AND (${inRange('timestamp', from, fromMinute)} OR ${inRange('timestamp', toMinute, to)})`;
@@ -194,6 +232,32 @@ WHERE ${where}`;
 WHERE ${where}`;
   }
   return { bag, source, time: useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
+}
+
+/** Whether the rollup answers a metric over these windows exactly (see rollupAnswers). */
+export function rollupAnswersWindows(metric: MetricDocument, windows: TimeWindow[]): boolean {
+  if (windows.length === 0 || windows.some((w) => w.from % MINUTE !== 0 || w.to % MINUTE !== 0 || w.to <= w.from)) return false;
+  const q = { from: windows[0]!.from, to: windows[windows.length - 1]!.to, groupBy: [] } as unknown as MetricDataQuery;
+  return rollupAnswers(metric, q);
+}
+
+/**
+ * The metric's value in each of `windows` (sorted, not overlapping), in one scan: rows `{w, value}`
+ * where `w` is the window's index; a window without matching events has no row.
+ */
+export function windowsQuery(metric: MetricDocument, accountId: string, windows: TimeWindow[], options: { rollup: boolean }): BuiltQuery {
+  const q: MetricDataQuery = { from: windows[0]!.from, to: windows[windows.length - 1]!.to, interval: 'minute', timezone: 'UTC', groupBy: [], other: false, fill: false };
+  const p = parts(metric, accountId, q, { windows, rollup: options.rollup });
+  const time = p.time === 'minute' ? (ms: number) => `toDateTime(${p.bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')` : (ms: number) => bindInstant(p.bag, ms);
+  const which = windows.map((w, i) => `${inRange(p.time, time(w.from), time(w.to))}, ${i}`).join(', ');
+  return {
+    sql: `SELECT w, value FROM (
+  SELECT multiIf(${which}, -1) AS w, ${p.aggregates.join(', ')}, ${p.value} AS value
+  FROM ${p.source}
+  GROUP BY w
+) WHERE w >= 0`,
+    params: p.bag.params,
+  };
 }
 
 /** Groups ranked by the metric's value over the whole range (for `limit`). */

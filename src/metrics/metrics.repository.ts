@@ -22,6 +22,10 @@ export class MetricsRepository implements OnModuleInit {
     return this.metrics.findOne({ _id: id, accountId });
   }
 
+  findByName(accountId: string, name: string): Promise<MetricDocument | null> {
+    return this.metrics.find({ accountId, name }, { sort: { createdAt: 1 }, limit: 1 }).then((r) => r[0] ?? null);
+  }
+
   list(accountId: string, skip: number, limit: number): Promise<MetricDocument[]> {
     return this.metrics.find({ accountId }, { sort: { createdAt: 1 }, skip, limit });
   }

@@ -9,7 +9,17 @@ import { CANNOT_COMPILE_REGEXP, type RegexCandidate, RegexValidator } from '../i
 import { resolveField } from './field-ref.js';
 import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.js';
 import { FormulaError, parseFormula, seriesNames } from './formula.js';
-import { GROUP_SEPARATOR, OTHER_GROUP, pointsQuery, rollupAnswers, topGroupsQuery, totalsQuery } from './metric-query.js';
+import {
+  GROUP_SEPARATOR,
+  OTHER_GROUP,
+  pointsQuery,
+  rollupAnswers,
+  rollupAnswersWindows,
+  type TimeWindow,
+  topGroupsQuery,
+  totalsQuery,
+  windowsQuery,
+} from './metric-query.js';
 import {
   AGGREGATIONS,
   type Aggregation,
@@ -133,6 +143,38 @@ export class MetricsService {
     const fields = await this.validate(definition);
     const metric: MetricDocument = { _id: '', accountId, ...fields, createdAt: '', updatedAt: '', version: 0 };
     return this.answer(metric, accountId, q, {});
+  }
+
+  /**
+   * A stored metric by id, or else by name (names are not unique: the oldest of that name wins):
+   * alerts name their metric either way. Null when the account has neither.
+   */
+  async resolve(accountId: string, idOrName: string): Promise<MetricView | null> {
+    const metric = (await this.repository.find(accountId, idOrName)) ?? (await this.repository.findByName(accountId, idOrName));
+    return metric ? view(metric) : null;
+  }
+
+  /**
+   * The metric's value in each window (sorted, not overlapping), from one query: what alerts
+   * judge. `where` narrows it to one value of one of its dimensions. A window without events
+   * is 0 for a count, sum or unique count, and null (nothing measured) otherwise; the numbers
+   * are the ones `/data` gives as the total of the same range.
+   */
+  async windowValues(accountId: string, id: string, windows: TimeWindow[], where?: { dimension: string; value: string }): Promise<(number | null)[]> {
+    if (windows.length === 0) return [];
+    let metric = await this.load(accountId, id);
+    if (where) {
+      if (!metric.dimensions.includes(where.dimension)) {
+        throw ApiError.validation([{ field: 'metric.dimension', message: `"${where.dimension}" is not one of the metric's dimensions (${metric.dimensions.join(', ') || 'none'})` }]);
+      }
+      metric = { ...metric, filters: [...metric.filters, { field: where.dimension, op: 'eq', value: where.value }] };
+    }
+    const rows = await this.run<{ w: number; value: number | null }>(windowsQuery(metric, accountId, windows, { rollup: rollupAnswersWindows(metric, windows) }));
+    // (A histogram's value is its count of values.)
+    const none = metric.type === 'histogram' || (!metric.formula && ['count', 'sum', 'unique'].includes(metric.aggregation)) ? 0 : null;
+    const values: (number | null)[] = windows.map(() => none);
+    for (const r of rows) values[Number(r.w)] = r.value === null ? null : Number(r.value);
+    return values;
   }
 
   private async answer(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: { rollup?: boolean }): Promise<MetricData> {

@@ -32,7 +32,7 @@ export class JobQueueModule {
       return {
         module: JobQueueModule,
         imports: [
-          BullModule.forRoot({ redis: redisUrl, prefix: 'analytics' }),
+          BullModule.forRoot({ redis: redisUrl, prefix: config.jobsPrefix }),
           BullModule.registerQueue({ name: QUEUE_NAME }),
         ],
         providers: [
