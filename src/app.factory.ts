@@ -9,10 +9,11 @@ import { AppModule } from './app.module.js';
 import { ApiExceptionFilter, type FastifyLikeError, frameworkErrorBody } from './common/api-exception.filter.js';
 import type { AppConfig } from './config/config.schema.js';
 import { EVENT_LIMITS } from './events/event.validator.js';
+import type { InfrastructureOverrides } from './infrastructure/infrastructure.module.js';
 import { PinoLoggerService } from './observability/logger.js';
 
 /** Builds the whole application (used by main.ts and by the e2e tests). */
-export async function createApp(config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
+export async function createApp(config: AppConfig, logger: Pino, overrides: InfrastructureOverrides = {}): Promise<NestFastifyApplication> {
   mkdirSync(config.dataDir, { recursive: true });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -39,7 +40,7 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
   // also read form-encoded bodies, so `curl -d '{…}'` (sent as a form) turned the JSON text into
   // a field name; and text/plain, which Fastify reads as a string.
   adapter.getInstance().removeContentTypeParser('text/plain');
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     logger: new PinoLoggerService(logger),
     bufferLogs: false,
     bodyParser: false,

@@ -4,7 +4,7 @@ import { SigningModule } from './common/signing/signing.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { EventsModule, EventsSearchModule } from './events/events.module.js';
-import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { InfrastructureModule, type InfrastructureOverrides } from './infrastructure/infrastructure.module.js';
 import { InsightsApiModule } from './insights/insights.module.js';
 import { MetricsApiModule } from './metrics/metrics.module.js';
 import { ProfilesModule } from './profiles/profiles.module.js';
@@ -18,12 +18,12 @@ import { RestSourceModule } from './sources/rest/rest.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, overrides: InfrastructureOverrides = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        InfrastructureModule.forRoot(config),
+        InfrastructureModule.forRoot(config, overrides),
         // Here so the signing key exists from the first start; features import SigningModule themselves.
         SigningModule,
         // Timers of @nestjs/schedule (the reports' scheduler): their handlers stand down on ROLE=api.

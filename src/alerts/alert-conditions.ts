@@ -12,6 +12,13 @@ const WORDS: Record<Exclude<Condition, 'anomaly'>, string> = {
   change_pct_down: 'down by at least',
 };
 
+const NOT_WORDS: Record<'greater_than' | 'less_than' | 'equals' | 'not_equals', string> = {
+  greater_than: 'not greater than',
+  less_than: 'not less than',
+  equals: 'not equal to',
+  not_equals: 'equal to',
+};
+
 /** A threshold condition: the window's value against a fixed bound. */
 export function judgeThreshold(condition: 'greater_than' | 'less_than' | 'equals' | 'not_equals', value: number | null, threshold: number): Judged {
   if (value === null) return { outcome: 'no_data', explanation: 'no value was measured in this window' };
@@ -20,7 +27,7 @@ export function judgeThreshold(condition: 'greater_than' | 'less_than' | 'equals
   return {
     outcome: breach ? 'breach' : 'clear',
     bound: { threshold },
-    explanation: `${fmt(value)} is ${breach ? '' : 'not '}${WORDS[condition]} ${fmt(threshold)}`,
+    explanation: `${fmt(value)} is ${breach ? WORDS[condition] : NOT_WORDS[condition]} ${fmt(threshold)}`,
   };
 }
 
@@ -36,7 +43,8 @@ export function judgeChange(condition: 'change_pct_up' | 'change_pct_down', valu
   if (previous === 0) {
     return { outcome: 'clear', bound: { threshold: pct, previous }, explanation: `${fmt(value)} against 0 the window before: a change from 0 has no percentage` };
   }
-  const change = ((value - previous) / Math.abs(previous)) * 100;
+  // Multiplied first: (129 - 100) / 100 * 100 is 28.999999999999996 in floating point.
+  const change = ((value - previous) * 100) / Math.abs(previous);
   const breach = condition === 'change_pct_up' ? change >= pct : -change >= pct;
   const changeText = `${change >= 0 ? '+' : ''}${fmt(change)}%`;
   return {

@@ -167,7 +167,6 @@ export class AlertEvaluator implements OnModuleInit, OnApplicationBootstrap {
   private async payload(alert: AlertDocument, state: AlertStateDocument, obs: Observation, kind: NotificationKind, id: string, now: number): Promise<NotificationPayload> {
     const metric = await this.metrics.resolve(alert.accountId, alert.metricId);
     const url = `${this.config.publicUrl}/api/alerts/${alert._id}`;
-    const zone = new Intl.DateTimeFormat('en-GB', { timeZone: alert.timezone, dateStyle: 'medium', timeStyle: 'short' });
     return {
       id,
       kind,
@@ -184,7 +183,7 @@ export class AlertEvaluator implements OnModuleInit, OnApplicationBootstrap {
       value: obs.value,
       ...(obs.bound ? { bound: obs.bound } : {}),
       explanation: obs.explanation,
-      window: { from: `${zone.format(new Date(obs.windowStart))}`, to: `${zone.format(new Date(obs.windowEnd))} ${alert.timezone}`, length: alert.window },
+      window: { from: new Date(obs.windowStart).toISOString(), to: new Date(obs.windowEnd).toISOString(), length: alert.window, timezone: alert.timezone },
       ...(kind !== 'resolved' ? { firingSince: new Date(state.since).toISOString() } : {}),
       at: new Date(now).toISOString(),
     };

@@ -38,7 +38,12 @@ const wallClock = (t: number, tz: string): number => t + zoneOffsetAt(t, tz);
 /** Start of the window holding instant `t`: the wall clock of `tz` floored to the window's length. */
 export function windowStart(t: number, length: number, tz: string): number {
   const local = wallClock(t, tz);
-  return instantOf(Math.floor(local / length) * length, tz);
+  const floored = Math.floor(local / length) * length;
+  // When clocks go back a local time happens twice: keep the occurrence at or before `t` (the
+  // same offset as `t`), so a window never starts after the instant it holds.
+  const sameOffset = t - (local - floored);
+  if (wallClock(sameOffset, tz) === floored) return sameOffset;
+  return instantOf(floored, tz);
 }
 
 /** The window that follows `w` (a local day can be 23 or 25 hours long). */

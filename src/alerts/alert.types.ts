@@ -157,7 +157,8 @@ export interface NotificationPayload {
   value: number | null;
   bound?: Observation['bound'];
   explanation: string;
-  window: { from: string; to: string; length: string };
+  /** ISO instants; `timezone` is the alert's, in which messages show them. */
+  window: { from: string; to: string; length: string; timezone: string };
   firingSince?: string;
   at: string;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
+import type { InfrastructureOverrides } from '../../src/infrastructure/infrastructure.module.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.schema.js';
 import { createRootLogger } from '../../src/observability/logger.js';
 
@@ -28,9 +29,9 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
 }
 
 /** Boots the real application in this process (real chDB, real NeDB files) on a free port. */
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, overrides: InfrastructureOverrides = {}): Promise<TestApp> {
   const config = loadConfig(testEnv(env));
-  const app = await createApp(config, createRootLogger(config.logLevel));
+  const app = await createApp(config, createRootLogger(config.logLevel), overrides);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, app, config, close: () => app.close() };

@@ -25,10 +25,21 @@ export function valueText(p: NotificationPayload): string {
 export function boundText(p: NotificationPayload): string {
   const b = p.bound;
   if (!b) return '—';
-  if (b.lower !== undefined && b.upper !== undefined) return `expected ${formatNumber(b.lower)} to ${formatNumber(b.upper)} (median ${formatNumber(b.expected ?? 0)})`;
+  if (b.lower !== undefined && b.upper !== undefined) return `${formatNumber(b.lower)} to ${formatNumber(b.upper)} (median ${formatNumber(b.expected ?? 0)})`;
   const ops: Record<string, string> = { greater_than: '>', less_than: '<', equals: '=', not_equals: '≠', change_pct_up: '+', change_pct_down: '−' };
   if (p.condition.startsWith('change_pct')) return `${ops[p.condition]}${formatNumber(b.threshold ?? 0)}% vs ${b.previous === null || b.previous === undefined ? 'no data' : formatNumber(b.previous)}`;
   return `${ops[p.condition] ?? ''} ${formatNumber(b.threshold ?? 0)}`.trim();
+}
+
+const day = (iso: string, tz: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, dateStyle: 'medium' }).format(new Date(iso));
+const clock = (iso: string, tz: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+
+/** "24 Nov 2026, 14:00–15:00 UTC", or both dates when the window spans days, in the alert's zone. */
+export function windowText(p: NotificationPayload): string {
+  const { from, to, timezone: tz } = p.window;
+  const sameDay = day(from, tz) === day(new Date(Date.parse(to) - 1).toISOString(), tz);
+  const span = sameDay ? `${day(from, tz)}, ${clock(from, tz)}–${clock(to, tz)}` : `${day(from, tz)}, ${clock(from, tz)} – ${day(to, tz)}, ${clock(to, tz)}`;
+  return `${span} ${tz}`;
 }
 
 export function metricText(p: NotificationPayload): string {
@@ -41,9 +52,9 @@ export function facts(p: NotificationPayload): [string, string][] {
     ['Metric', metricText(p)],
     ['Value', valueText(p)],
     [p.condition === 'anomaly' ? 'Expected' : 'Threshold', boundText(p)],
-    ['Window', `${p.window.from} – ${p.window.to} (${p.window.length})`],
+    ['Window', `${windowText(p)} (${p.window.length})`],
     ['Severity', p.alert.severity],
-    ...(p.firingSince ? ([['Firing since', p.firingSince]] as [string, string][]) : []),
+    ...(p.firingSince ? ([['Firing since', `${day(p.firingSince, p.window.timezone)}, ${clock(p.firingSince, p.window.timezone)} ${p.window.timezone}`]] as [string, string][]) : []),
   ];
 }
 
@@ -70,7 +81,7 @@ ${rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#667085;whit
 export function slackMessage(p: NotificationPayload): Record<string, unknown> {
   const subject = headline(p);
   return {
-    text: `${subject}: ${valueText(p)} (${boundText(p)})`,
+    text: `${subject}: ${valueText(p)} (${p.condition === 'anomaly' && p.bound?.lower !== undefined ? `expected ${formatNumber(p.bound.lower)} to ${formatNumber(p.bound.upper!)}` : boundText(p)})`,
     attachments: [
       {
         color: messageColour(p),

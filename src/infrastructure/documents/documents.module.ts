@@ -6,10 +6,16 @@ import { DOCUMENT_STORE, type DocumentStore } from './documents.port.js';
 import { MongoDocumentStore } from './mongo.document-store.js';
 import { NedbDocumentStore } from './nedb.document-store.js';
 
-/** Picks the documents adapter: MongoDB when MONGODB_URI is set, NeDB files under DATA_DIR otherwise. */
+/**
+ * Picks the documents adapter: MongoDB when MONGODB_URI is set, NeDB files under DATA_DIR
+ * otherwise; or a store the caller opened and owns (an embedding process running two app
+ * instances over one NeDB store, as the replica tests do: NeDB files cannot be shared by two
+ * processes). The app does not close a store it was given.
+ */
 @Module({})
 export class DocumentsModule {
-  static forRoot(): DynamicModule {
+  static forRoot(given?: DocumentStore): DynamicModule {
+    if (given) return { module: DocumentsModule, providers: [{ provide: DOCUMENT_STORE, useValue: given }], exports: [DOCUMENT_STORE] };
     return {
       module: DocumentsModule,
       providers: [
