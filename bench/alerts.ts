@@ -6,13 +6,17 @@
  * Goal (2 cores): p95 under 500 ms, every tick finished within 30 s.
  *
  *   npm run bench:alerts     (BENCH_EVENTS=10000000 BENCH_ALERTS=1000 BENCH_TICKS=6 BENCH_BASELINE=100)
+ *   npx tsc -p tsconfig.json && node dist/bench/alerts.js        (the same, without emptying dist first)
+ *
+ * A smoke run in a few seconds: BENCH_EVENTS=200000 BENCH_ALERTS=100 BENCH_TICKS=3 BENCH_BASELINE=20
+ * BENCH_DATA_DIR=/tmp/bench-alerts-smoke (each size needs its own BENCH_DATA_DIR).
  *
  * The data set is bench/metrics' (100k users, 50 event names, 30 properties of which p0..p9 are
  * low-cardinality strings, the metrics' dimensions here, and p10..p19 numbers, over the 30 days
  * before the load), since alerts judge custom metrics and those need numeric properties
  * (bench/insights' web events have none). It is kept in BENCH_DATA_DIR (default
- * /tmp/bench-alerts-data) and reused by later runs (a load of 10M events takes a few minutes);
- * the metrics, alerts and their history of an earlier run are removed first.
+ * /tmp/bench-alerts-data) and reused by later runs (a load of 10M events takes minutes); the
+ * metrics, alerts, their history and emails of an earlier run are removed first.
  *
  * The service runs in this process on embedded defaults (chDB with CHDB_SESSIONS=3, so two read
  * sessions; the in-process job queue with JOBS_CONCURRENCY=2; NeDB documents; emails written as
@@ -23,18 +27,24 @@
  * every alert is due (1m, 5m and 1h windows all close: the heaviest minute of an hour), then one
  * per minute (BENCH_TICKS in all; the 6th also closes the 5m windows). Each tick enqueues its
  * `alert.evaluate` jobs on the job queue, which runs them as in production; the next tick starts
- * once they and the notifications they queued are done. An evaluation's time is
- * AlertEvaluator.evaluate's, from the job's start to its end (not its wait in the queue); its
- * query time is AlertObserver.observe's.
+ * once they and the notifications they queued are done (in production they have the rest of
+ * the minute). An evaluation's time is AlertEvaluator.evaluate's, from the job's start to its
+ * end (not its wait in the queue); its query time is AlertObserver.observe's (the metric's
+ * definition read and its chDB query). Before the first tick one query per metric and dimension
+ * value warms the engine and the code, as a service judging them every minute would be.
  *
  * The alerts: 50 % threshold conditions on 1m windows, 30 % on 5m, 10 % percent change on 5m,
- * 10 % anomaly on 1h (4 weeks of hour-of-week history: the 30 days hold them); about a third on
- * one value of a dimension; thresholds set around each metric's recent values so some fire (and
- * notify by email) and most do not.
+ * 10 % anomaly on 1h (default settings: 4 weeks of the same hour-of-week, which the 30 days
+ * hold); a fifth on one value of a dimension; a fifth with `for: 2`; thresholds set around each
+ * metric's recent values so some fire (and notify by email, .eml files in DATA_DIR/outbox) and
+ * most do not. Metrics answered by the per-minute rollup (counts, unique users or sessions, and
+ * formulas of counts) and ones that read the events (sums, averages, p95, max, filters, one
+ * dimension value, JSON properties) are reported apart.
  *
  * Baseline: BENCH_BASELINE of the same alerts (every n-th) judged one at a time by calling
- * AlertEvaluator.evaluate directly, an hour later on the same clock: the query time of one
- * evaluation alone, against its time in the top-of-the-hour tick, where two run at once.
+ * AlertEvaluator.evaluate directly, an hour later on the same clock: the time of one
+ * evaluation alone, against its time in the top-of-the-hour tick, where JOBS_CONCURRENCY run at
+ * once, and what the whole tick would take one at a time (queueing against query time).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
