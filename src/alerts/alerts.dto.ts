@@ -37,6 +37,7 @@ export class AlertReplaceDto extends AlertDto {
 
 /** A backtest: a definition (channels optional) and the past range to run it over. */
 export class AlertPreviewDto extends AlertDto {
+  @IsOptional() @IsString() @Length(1, 200) declare name: string;
   @IsOptional() @IsArray() declare channels: unknown[];
   /** ISO 8601 or epoch ms; default: 7 days before `to`. */
   @IsOptional() @IsString() from?: string;

@@ -246,7 +246,7 @@ export class AlertsService {
     if (problems.length > 0) throw ApiError.validation(problems);
     const window = dto.window ?? DEFAULTS.window;
     return {
-      name: dto.name.trim(),
+      name: (dto.name ?? 'preview').trim(),
       metricId,
       dimension,
       condition,

@@ -60,7 +60,7 @@ export function band(samples: number[], sensitivity: number, countLike: boolean)
   return { median: m, mad, spread, lower: m - sensitivity * spread, upper: m + sensitivity * spread };
 }
 
-const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(Math.abs(n) >= 100 ? 1 : 3).replace(/\.?0+$/, ''));
+const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(Math.abs(n) >= 100 ? 2 : 3).replace(/\.?0+$/, ''));
 
 /** Judges one window's value against its baseline's band, saying how the band was found. */
 export function judgeAnomaly(

@@ -58,20 +58,23 @@ export function facts(p: NotificationPayload): [string, string][] {
   ];
 }
 
+/** The explanation as a sentence of its own (history entries keep it lower-case, to quote it). */
+const sentence = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The email of a notification: subject, plain text and HTML saying the same. */
 export function emailMessage(p: NotificationPayload): { subject: string; text: string; html: string } {
   const subject = headline(p);
   const rows = facts(p);
-  const text = [subject, '', ...rows.map(([k, v]) => `${k}: ${v}`), '', p.explanation, '', `Alert: ${p.alert.url}`, `History: ${p.alert.url}/history`].join('\n');
+  const text = [subject, '', ...rows.map(([k, v]) => `${k}: ${v}`), '', sentence(p.explanation), '', `Alert: ${p.alert.url}`, `History: ${p.alert.url}/history`].join('\n');
   const html = `<!doctype html><html><body style="margin:0;padding:24px;background:#f5f6f8;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1d2939">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:640px;margin:0 auto;background:#fff;border-radius:8px;border-top:6px solid ${messageColour(p)}">
 <tr><td style="padding:20px 24px 8px"><h1 style="margin:0;font-size:20px;line-height:1.3">${escapeHtml(subject)}</h1></td></tr>
 <tr><td style="padding:8px 24px"><table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse;width:100%;font-size:14px">
 ${rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#667085;white-space:nowrap;vertical-align:top">${escapeHtml(k)}</td><td style="padding:6px 0">${escapeHtml(v)}</td></tr>`).join('\n')}
 </table></td></tr>
-<tr><td style="padding:8px 24px;font-size:14px;line-height:1.5;color:#344054">${escapeHtml(p.explanation)}</td></tr>
+<tr><td style="padding:8px 24px;font-size:14px;line-height:1.5;color:#344054">${escapeHtml(sentence(p.explanation))}</td></tr>
 <tr><td style="padding:12px 24px 24px;font-size:14px"><a href="${escapeHtml(p.alert.url)}" style="color:#1570ef">The alert</a> · <a href="${escapeHtml(p.alert.url)}/history" style="color:#1570ef">its history</a></td></tr>
 </table></body></html>`;
   return { subject, text, html };
@@ -87,7 +90,7 @@ export function slackMessage(p: NotificationPayload): Record<string, unknown> {
         color: messageColour(p),
         title: p.alert.name,
         title_link: p.alert.url,
-        text: p.explanation,
+        text: sentence(p.explanation),
         fields: facts(p).map(([title, value]) => ({ title, value, short: title !== 'Window' && title !== 'Metric' })),
         footer: 'Analytics alerts',
         ts: Math.floor(Date.parse(p.at) / 1000),
