@@ -61,6 +61,10 @@ export class AlertScheduler implements OnApplicationBootstrap, OnApplicationShut
           continue;
         }
         await this.evaluator.enqueueEvaluation(alert._id, window.to);
+        // Not due again before the next window closes: when evaluations fall behind the ticks,
+        // the queue holds one job per alert and window, and a later one catches up what a slow
+        // one left (up to `for` windows), instead of the same window being enqueued every tick.
+        await this.repository.schedule(state._id, nextWindow(window, alert.windowMs, alert.timezone).to + this.config.alerts.evalDelayMs);
         enqueued++;
       }
     } finally {

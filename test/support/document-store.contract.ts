@@ -43,6 +43,26 @@ export function documentStoreContract(
       await store.close();
     });
 
+    it('claims like an outbox: $or of $in and an expired lease, one winner among racers; two-key sorts', async () => {
+      // What alert deliveries rely on: a claim wins once, a lease left by a dead worker is taken over.
+      const store = await make().open();
+      const outbox = await store.collection<{ _id: string; status: string; since?: number; tries: number; at: number }>('outbox');
+      await outbox.insert({ _id: 'pending', status: 'pending', tries: 0, at: 2 });
+      await outbox.insert({ _id: 'stale', status: 'sending', since: 100, tries: 1, at: 1 });
+      await outbox.insert({ _id: 'live', status: 'sending', since: 900, tries: 1, at: 1 });
+      await outbox.insert({ _id: 'sent', status: 'sent', tries: 1, at: 3 });
+      const claim = (id: string) =>
+        outbox.update(
+          { _id: id, $or: [{ status: { $in: ['pending', 'failed'] } }, { status: 'sending', since: { $lt: 500 } }] },
+          { $set: { status: 'sending', since: 1000 }, $inc: { tries: 1 } },
+        );
+      assert.deepEqual([...(await Promise.all([1, 2, 3].map(() => claim('pending'))))].sort(), [0, 0, 1]);
+      assert.deepEqual(await Promise.all(['stale', 'live', 'sent'].map(claim)), [1, 0, 0]);
+      assert.deepEqual((await outbox.find({ _id: { $in: ['pending', 'stale'] } }, { sort: { _id: 1 } })).map((d) => d.tries), [1, 2]);
+      assert.deepEqual((await outbox.find({}, { sort: { at: -1, _id: -1 } })).map((d) => d._id), ['sent', 'pending', 'stale', 'live']);
+      await store.close();
+    });
+
     it('inserts, finds with Mongo-style filters, sorts, pages and counts', async () => {
       const store = await make().open();
       const items = await store.collection<Item>('items');
