@@ -166,6 +166,6 @@ describe('alert notifications to Slack, webhooks and email, and anomalies', () =
     const mails = await until('two anomaly emails and two recoveries', async () => smtp.to('anomaly@example.com').length >= 4 && smtp.to('anomaly@example.com'));
     const firing = mails.find((m) => m.subject === '[warning] Revenue anomaly is firing')!;
     assert.match(firing.text!, /Expected: [\d.]+ to [\d.]+ \(median [\d.]+\)/);
-    assert.match(firing.text!, /observed [\d.]+ is (below|above) the expected/);
+    assert.match(firing.text!, /Observed [\d.]+ is (below|above) the expected/);
   });
 });

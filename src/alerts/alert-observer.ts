@@ -13,6 +13,14 @@ import { baselinePlan, type BaselinePlan, DEFAULT_ANOMALY, judgeAnomaly } from '
 const HISTORY_START_TTL_MS = 10 * 60_000;
 /** Windows asked for in one query (a backtest asks for many). */
 const WINDOWS_PER_QUERY = 200;
+/**
+ * How long a window's value is reused. Alerts on the same metric (a warning and a critical
+ * threshold, one per dimension value, a threshold and an anomaly) judge the same windows within
+ * seconds of each other in a tick: one query answers them all. Windows are judged after they
+ * closed (plus ALERTS_EVAL_DELAY), so a value a few seconds old is the value.
+ */
+const VALUE_TTL_MS = 30_000;
+const MAX_CACHED_VALUES = 50_000;
 
 /** What a definition needs to be judged (a saved alert, or one being previewed). */
 export type Judged = Pick<AlertDocument, 'accountId' | 'metricId' | 'dimension' | 'condition' | 'threshold' | 'anomaly' | 'windowMs' | 'timezone'>;
@@ -25,6 +33,10 @@ export type Judged = Pick<AlertDocument, 'accountId' | 'metricId' | 'dimension' 
 @Injectable()
 export class AlertObserver {
   private readonly historyStarts = new Map<string, { at: number; value: number | null }>();
+  /** Window values by metric (and version), dimension value and window; in flight ones too, so concurrent evaluations share one query. */
+  private readonly values_ = new Map<string, { at: number; value: Promise<number | null> }>();
+  /** Windows answered from the cache, and ones queried (counted for the bench). */
+  readonly stats = { cached: 0, queried: 0, queries: 0 };
 
   constructor(
     private readonly metrics: MetricsService,
@@ -76,16 +88,56 @@ export class AlertObserver {
     });
   }
 
-  /** The metric's value per window start, asking for at most WINDOWS_PER_QUERY windows at a time. */
+  /**
+   * The metric's value per window start: from the cache where a recent query (of this or
+   * another alert of the metric) answered the window, else queried, at most WINDOWS_PER_QUERY
+   * windows at a time.
+   */
   private async values(alert: Judged, windows: Window[]): Promise<Map<number, number | null>> {
-    const out = new Map<number, number | null>();
+    const metric = await this.metrics.get(alert.accountId, alert.metricId); // 404 when deleted: an error observation
     const where = alert.dimension ? { dimension: alert.dimension.name, value: alert.dimension.value } : undefined;
-    for (let i = 0; i < windows.length; i += WINDOWS_PER_QUERY) {
-      const chunk = windows.slice(i, i + WINDOWS_PER_QUERY);
-      const values = await this.metrics.windowValues(alert.accountId, alert.metricId, chunk, where);
-      chunk.forEach((w, j) => out.set(w.from, values[j] ?? null));
+    const prefix = `${alert.accountId}|${metric.id}|${metric.version}|${where ? `${where.dimension}=${where.value}` : ''}|`;
+    const now = Date.now();
+    const out = new Map<number, Promise<number | null>>();
+    const missing: Window[] = [];
+    for (const w of windows) {
+      const hit = this.values_.get(`${prefix}${w.from}-${w.to}`);
+      if (hit && now - hit.at < VALUE_TTL_MS) {
+        out.set(w.from, hit.value);
+        this.stats.cached++;
+      } else missing.push(w);
     }
-    return out;
+    for (let i = 0; i < missing.length; i += WINDOWS_PER_QUERY) {
+      const chunk = missing.slice(i, i + WINDOWS_PER_QUERY);
+      this.stats.queries++;
+      this.stats.queried += chunk.length;
+      const answer = this.metrics.windowValues(alert.accountId, alert.metricId, chunk, where);
+      chunk.forEach((w, j) => {
+        const value = answer.then((values) => values[j] ?? null);
+        // Awaited below (and by other evaluations): marked handled so a failure is not "unhandled" when one is never awaited.
+        value.catch(() => undefined);
+        out.set(w.from, value);
+        this.values_.set(`${prefix}${w.from}-${w.to}`, { at: now, value });
+      });
+      // A failed query is not kept: the next evaluation asks again.
+      answer.catch(() => chunk.forEach((w) => this.values_.delete(`${prefix}${w.from}-${w.to}`)));
+    }
+    this.prune(now);
+    const resolved = new Map<number, number | null>();
+    for (const [from, value] of out) resolved.set(from, await value);
+    return resolved;
+  }
+
+  /** Forgets every cached window value (the bench measures evaluations that share nothing). */
+  forgetValues(): void {
+    this.values_.clear();
+  }
+
+  private prune(now: number): void {
+    if (this.values_.size < MAX_CACHED_VALUES) return;
+    for (const [key, entry] of this.values_) if (now - entry.at >= VALUE_TTL_MS) this.values_.delete(key);
+    // Still full of fresh values (a huge backtest): drop the oldest half.
+    if (this.values_.size >= MAX_CACHED_VALUES) [...this.values_.keys()].slice(0, this.values_.size >> 1).forEach((k) => this.values_.delete(k));
   }
 
   /** Counts vary at least by their square root: the band of a count is never narrower. */
