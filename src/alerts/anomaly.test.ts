@@ -208,8 +208,9 @@ describe('judging anomalies', () => {
     assert.equal(formatNumber(3), '3');
     assert.equal(formatNumber(2.5), '2.5');
     assert.equal(formatNumber(1.23456), '1.235');
-    assert.equal(formatNumber(1234.56), '1234.6');
-    assert.equal(formatNumber(100.04), '100');
+    assert.equal(formatNumber(1234.56), '1234.56');
+    assert.equal(formatNumber(1234.567), '1234.57');
+    assert.equal(formatNumber(100.004), '100');
     assert.equal(formatNumber(-0.25), '-0.25');
     const r = judgeAnomaly(3.5, weekly, [1.2, 1.3, 1.25], settings(), false, w, BERLIN);
     assert.equal(r.outcome, 'breach');
