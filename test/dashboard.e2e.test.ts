@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
+import { chromiumAvailable, launchChromium, newContext } from './support/browser.js';
+
+const CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'";
+// page.evaluate's functions run in the browser; the project compiles without the DOM's types.
+declare const window: any, document: any, sessionStorage: any, MutationObserver: any;
+
+const skip = chromiumAvailable() ? false : 'chromium is not installed (/usr/bin/chromium; .ci/run installs it)';
+
+/** Sends events through the public API (the write client) and returns when they are acknowledged. */
+async function sendEvents(t: TestApp, secret: string, events: Record<string, unknown>[]): Promise<number> {
+  const res = await call(t.url, 'POST', '/api/events/batch', { secret, body: { events } });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.rejected.length, 0, JSON.stringify(res.body.rejected));
+  return Date.now();
+}
+
+/** Page errors and console errors of a page, to assert there were none (CSP violations show there). */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  return errors;
+}
+
+async function signIn(page: Page, url: string, secret: string): Promise<void> {
+  await page.goto(`${url}/dashboard`);
+  await page.getByLabel('Client secret').fill(secret);
+  await page.getByLabel('Client secret').press('Enter');
+  await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+}
+
+/** Waits until the feed's current subscription has been answered (its snapshot or confirmation). */
+async function feedReady(page: Page): Promise<void> {
+  await page.locator('#feed-list[data-ready="true"]').waitFor({ timeout: 5000 });
+}
+
+describe('the live dashboard page, /dashboard', () => {
+  let t: TestApp;
+  let acme: Credentials;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    t = await startApp();
+    acme = await createAccount(t.url, 'acme');
+    if (!skip) browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('is served without credentials, with its content types, a strict CSP, nosniff and caching by ETag', async () => {
+    for (const path of ['/dashboard', '/dashboard/']) {
+      const res = await fetch(t.url + path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.ok(res.headers.get('content-security-policy')?.startsWith(CSP), res.headers.get('content-security-policy') ?? '');
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('cache-control'), 'no-cache');
+      assert.match(await res.text(), /<script type="module" src="\/dashboard\/dashboard.js">/);
+    }
+    const types: Record<string, string> = {
+      '/dashboard/dashboard.js': 'text/javascript; charset=utf-8',
+      '/dashboard/dashboard.css': 'text/css; charset=utf-8',
+      '/dashboard/vendor/echarts.js': 'text/javascript; charset=utf-8',
+      '/dashboard/lib/reports/charts/chart-option.js': 'text/javascript; charset=utf-8',
+      '/dashboard/lib/reports/charts/chart-font.js': 'text/javascript; charset=utf-8',
+      '/dashboard/lib/reports/render/format.js': 'text/javascript; charset=utf-8',
+    };
+    for (const [path, type] of Object.entries(types)) {
+      const res = await fetch(t.url + path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('content-type'), type, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+      const etag = res.headers.get('etag');
+      assert.ok(etag, path);
+      const again = await fetch(t.url + path, { headers: { 'if-none-match': etag } });
+      assert.equal(again.status, 304, path);
+    }
+    // The browser modules import nothing but each other (no Node built-ins, no bare package names).
+    for (const path of Object.keys(types).filter((p) => p.includes('/lib/'))) {
+      const source = await (await fetch(t.url + path)).text();
+      for (const [, specifier] of source.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm)) {
+        const target = new URL(specifier!, t.url + path).pathname;
+        assert.ok(target in types, `${path} imports ${specifier}, which is not served`);
+      }
+    }
+    const vendor = await fetch(t.url + '/dashboard/vendor/echarts.js', { headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(vendor.headers.get('content-encoding'), 'br');
+    assert.match(vendor.headers.get('cache-control') ?? '', /max-age=/);
+  });
+
+  it('serves only its own files: no path reaches anything else', async () => {
+    for (const path of [
+      '/dashboard/..%2Fpackage.json',
+      '/dashboard/..%2F..%2F..%2Fpackage.json',
+      '/dashboard/%2e%2e%2fdashboard.controller.js',
+      '/dashboard/vendor/..%2F..%2F..%2F..%2Fpackage.json',
+      '/dashboard/vendor/echarts.min.js',
+      '/dashboard/lib/reports/..%2F..%2Fmain.js',
+      '/dashboard/lib/reports/charts/chart-png.js',
+      '/dashboard/lib/reports/..%2Ffonts.js',
+      '/dashboard/index.html%00.js',
+      '/dashboard/constructor',
+      '/dashboard/__proto__',
+    ]) {
+      const res = await fetch(t.url + path);
+      assert.equal(res.status, 404, path);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'not_found', path);
+    }
+  });
+
+  it('signs in with a read secret (Enter in the form) and shows sent events in the feed and the counters within a second', { skip }, async () => {
+    const context = await newContext(browser!);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${t.url}/dashboard`);
+    // Keyboard: the secret field has the focus at once, Enter signs in.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'secret');
+    await page.keyboard.type(acme.read);
+    await page.keyboard.press('Enter');
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+    await feedReady(page);
+    assert.equal(await page.locator('#account-id').textContent(), acme.accountId);
+    // The secret is in this tab's session storage, not in a cookie.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('dashboard.secret')), acme.read);
+    assert.deepEqual(await context.cookies(), []);
+
+    // When each event's row and each count appear, by the page's clock (the same machine's).
+    await page.evaluate(() => {
+      const w = window;
+      w.seen = {};
+      w.minute = [];
+      new MutationObserver(() => {
+        for (const row of document.querySelectorAll('#feed-list [data-event-id]')) w.seen[row.dataset.eventId] ??= Date.now();
+      }).observe(document.getElementById('feed-list'), { childList: true });
+      const minute = document.getElementById('c-minute');
+      new MutationObserver(() => w.minute.push({ at: Date.now(), value: Number(minute.textContent.replace(/\D/g, '')) })).observe(minute, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    const baseline = Number((await page.locator('#c-minute').textContent())!.replace(/\D/g, '')) || 0;
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const ackAt = await sendEvents(
+      t,
+      acme.write,
+      ids.map((eventId, i) => ({ eventId, eventType: 'track', eventName: 'checkout_completed', userId: `user-${i}`, properties: { plan: 'pro', amount: 10 + i } })),
+    );
+    await page.waitForFunction((want) => want.every((id) => window.seen[id]), ids, { timeout: 10_000 });
+    await page.waitForFunction(
+      (want) => window.minute.some((m: { value: number }) => m.value >= want),
+      baseline + ids.length,
+      { timeout: 10_000 },
+    );
+    const { seen, minute } = await page.evaluate(() => ({ seen: window.seen as Record<string, number>, minute: window.minute as { at: number; value: number }[] }));
+    const feedLatency = Math.max(...ids.map((id) => seen[id]!)) - ackAt;
+    const countersLatency = minute.find((m) => m.value >= baseline + ids.length)!.at - ackAt;
+    console.log(`# dashboard latency from the API's ack: feed ${feedLatency} ms, counters ${countersLatency} ms`);
+    assert.ok(feedLatency < 3000, `events reached the feed ${feedLatency} ms after the ack`);
+    assert.ok(countersLatency < 3000, `the counters showed them ${countersLatency} ms after the ack`);
+
+    const row = page.locator(`[data-event-id="${ids[0]}"]`);
+    assert.match((await row.textContent())!, /checkout_completed.*track/);
+    assert.match((await row.textContent())!, /user user-0 · plan=pro · amount=10/);
+
+    // Sign out by keyboard: back to the form, the secret forgotten.
+    await page.getByRole('button', { name: 'Sign out' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Client secret').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('dashboard.secret')), null);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('says clearly when the credential is wrong, or may not read', { skip }, async () => {
+    const context = await newContext(browser!);
+    const page = await context.newPage();
+    await page.goto(`${t.url}/dashboard`);
+    const secret = page.getByLabel('Client secret');
+    const message = page.getByRole('alert');
+
+    await secret.fill('sk_not_a_secret_of_anyone');
+    await secret.press('Enter');
+    await assert.doesNotReject(message.filter({ hasText: 'not accepted' }).waitFor({ timeout: 5000 }));
+    assert.match((await message.textContent())!, /Paste a read or admin client secret/);
+    assert.equal(await secret.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#dashboard').isHidden(), true);
+
+    await secret.fill(acme.write);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await message.filter({ hasText: 'may not read' }).waitFor({ timeout: 5000 });
+    assert.match((await message.textContent())!, /Use a read or admin client secret/);
+
+    await secret.fill('');
+    await secret.press('Enter');
+    await message.filter({ hasText: 'Paste a client secret first' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('dashboard.secret')), null);
+    await context.close();
+  });
+
+  it('filters the feed by event name, type and property, and says what a filter it cannot read lacks', { skip }, async () => {
+    const context = await newContext(browser!);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await signIn(page, t.url, acme.read);
+    await feedReady(page);
+    const filter = page.getByLabel('Filter events');
+
+    await filter.fill('=pro');
+    await page.locator('#feed-filter-error').filter({ hasText: 'needs a property name' }).waitFor();
+    assert.equal(await filter.getAttribute('aria-invalid'), 'true');
+
+    const tag = randomUUID().slice(0, 8);
+    await filter.fill(`type:click plan=pro-${tag}`);
+    await filter.press('Enter');
+    await feedReady(page);
+    assert.equal(await filter.getAttribute('aria-invalid'), null);
+    const keep = randomUUID();
+    const dropByType = randomUUID();
+    const dropByProperty = randomUUID();
+    await sendEvents(t, acme.write, [
+      { eventId: dropByType, eventType: 'page', eventName: 'filter_page', properties: { plan: `pro-${tag}` } },
+      { eventId: dropByProperty, eventType: 'click', eventName: 'filter_free', properties: { plan: `free-${tag}` } },
+      { eventId: keep, eventType: 'click', eventName: 'filter_kept', properties: { plan: `pro-${tag}` } },
+    ]);
+    await page.locator(`[data-event-id="${keep}"]`).waitFor({ timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await page.locator(`[data-event-id="${dropByType}"]`).count(), 0, 'another type is left out');
+    assert.equal(await page.locator(`[data-event-id="${dropByProperty}"]`).count(), 0, 'another property value is left out');
+
+    await filter.fill(`filter_free`);
+    await filter.press('Enter');
+    await feedReady(page);
+    const byName = randomUUID();
+    await sendEvents(t, acme.write, [
+      { eventType: 'click', eventName: 'filter_kept', properties: {} },
+      { eventId: byName, eventType: 'click', eventName: 'filter_free', properties: {} },
+    ]);
+    await page.locator(`[data-event-id="${byName}"]`).waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('#feed-list .event-name').filter({ hasText: 'filter_kept' }).count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
