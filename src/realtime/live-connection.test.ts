@@ -74,18 +74,36 @@ describe('a live connection', () => {
 });
 
 describe('sampling an events subscription', () => {
-  const sub = (max: number): Extract<Subscription, { topic: 'events' }> => ({ id: 's', topic: 'events', filter: {}, maxPerSecond: max, window: { start: 0, sent: 0, unsent: 0 } });
+  const sub = (max: number): Extract<Subscription, { topic: 'events' }> => ({ id: 's', topic: 'events', filter: {}, maxPerSecond: max, budget: { tokens: max, at: 0, unsent: 0 } });
+  const batch = (n: number) => Array.from({ length: n }, (_, i) => event(i));
 
   it('sends all within maxPerSecond, an even sample above it, and carries over what it skipped into the next rate', () => {
     const s = sub(4);
-    const batch = (n: number) => Array.from({ length: n }, (_, i) => event(i));
-    const first = sampleFor(s, batch(3), 100) as Extract<ServerMessage, { type: 'events' }>;
+    const first = sampleFor(s, batch(3), 0) as Extract<ServerMessage, { type: 'events' }>;
     assert.deepEqual([first.events.length, first.sampleRate, first.matched], [3, 1, 3]);
-    const second = sampleFor(s, batch(10), 200) as Extract<ServerMessage, { type: 'events' }>;
+    const second = sampleFor(s, batch(10), 0) as Extract<ServerMessage, { type: 'events' }>;
     assert.deepEqual([second.events.length, second.sampleRate, second.matched], [1, 0.1, 10]);
-    assert.equal(sampleFor(s, batch(6), 300), null, 'the second’s budget is spent');
-    const next = sampleFor(s, batch(2), 1200) as Extract<ServerMessage, { type: 'events' }>;
+    assert.equal(sampleFor(s, batch(6), 100), null, 'the budget is spent (0.4 of an event back)');
+    const next = sampleFor(s, batch(2), 600) as Extract<ServerMessage, { type: 'events' }>;
     assert.deepEqual([next.events.length, next.matched, next.sampleRate], [2, 8, 0.25], 'the 6 skipped count in the next message');
+  });
+
+  it('spreads the sample over a steady stream instead of giving the first batches of each second all of it', () => {
+    const s = sub(100);
+    const sizes: number[] = [];
+    // 100 batches of 50 a second for 2 s, after the first second's burst.
+    for (let t = 0; t < 2000; t += 10) sizes.push((sampleFor(s, batch(50), t) as Extract<ServerMessage, { type: 'events' }> | null)?.events.length ?? 0);
+    const steady = sizes.slice(100);
+    assert.ok(steady.every((n) => n <= 2), `at most 2 events a batch once steady: ${steady.join(',')}`);
+    assert.ok(steady.reduce((a, b) => a + b, 0) >= 95, 'about maxPerSecond a second');
+  });
+
+  it('shares one serialized events array among the sockets a whole batch goes to', () => {
+    const events = batch(3);
+    const a = sampleFor(sub(10), events, 0) as Extract<ServerMessage, { type: 'events' }>;
+    const b = sampleFor(sub(10), events, 0) as Extract<ServerMessage, { type: 'events' }>;
+    assert.equal(a.events, events);
+    assert.equal(b.events, events);
   });
 
   it('filters by type, name and property equality', () => {

@@ -24,7 +24,14 @@ export interface ConnectionLimits {
 }
 
 export type Subscription =
-  | { id: string; topic: 'events'; filter: EventsFilter; maxPerSecond: number; window: { start: number; sent: number; unsent: number } }
+  | {
+      id: string;
+      topic: 'events';
+      filter: EventsFilter;
+      maxPerSecond: number;
+      /** A token bucket of events (up to a second's worth), refilled continuously; `unsent` matched since the last message. */
+      budget: { tokens: number; at: number; unsent: number };
+    }
   | { id: string; topic: 'counters'; top: number }
   | { id: string; topic: 'metric'; metricId: string; points: number };
 
@@ -132,9 +139,24 @@ export class LiveConnection {
   }
 
   private write(message: ServerMessage): void {
-    this.socket.send(JSON.stringify(message), () => undefined);
+    this.socket.send(serialize(message), () => undefined);
   }
 }
+
+/**
+ * The JSON of an events array, made once however many sockets send it: every subscription that
+ * takes a whole batch shares the batch's array, so fan-out to many sockets serializes it once.
+ */
+const eventsJson = new WeakMap<LiveEvent[], string>();
+
+function serialize(message: ServerMessage): string {
+  if (message.type !== 'events') return JSON.stringify(message);
+  let events = eventsJson.get(message.events);
+  if (events === undefined) eventsJson.set(message.events, (events = JSON.stringify(message.events)));
+  return `{"type":"events","subscription":${JSON.stringify(message.subscription)},"snapshot":${message.snapshot},"sampleRate":${message.sampleRate},"matched":${message.matched},"events":${events}}`;
+}
+
+const NO_FILTER = (f: EventsFilter) => f.eventType === undefined && f.eventName === undefined && f.properties === undefined;
 
 /** Whether an event matches a subscription's filter (every given field equal). */
 export function matches(filter: EventsFilter, e: LiveEvent): boolean {
@@ -146,25 +168,32 @@ export function matches(filter: EventsFilter, e: LiveEvent): boolean {
 
 /**
  * The events of one batch an `events` subscription gets: all of them while it is within its
- * `maxPerSecond` this second, else an evenly spread sample of what is left of the budget. The
- * message states the share sent (`sampleRate`) of what matched since its previous message.
+ * `maxPerSecond`, else an evenly spread sample of what its budget allows. The budget is a bucket
+ * of up to a second's worth of events refilled continuously, so under a steady stream each batch
+ * gets its share (the sample spreads over the second) rather than the first batches of every
+ * second getting all of it. The message states the share sent (`sampleRate`) of what matched
+ * since its previous message.
  */
 export function sampleFor(sub: Extract<Subscription, { topic: 'events' }>, events: LiveEvent[], now: number): ServerMessage | null {
-  const matched = events.filter((e) => matches(sub.filter, e));
+  // The batch's own array when all of it matches: its JSON is then made once for every socket.
+  const filtered = NO_FILTER(sub.filter) ? events : events.filter((e) => matches(sub.filter, e));
+  const matched = filtered.length === events.length ? events : filtered;
   if (matched.length === 0) return null;
-  if (now - sub.window.start >= 1000) sub.window = { start: now, sent: 0, unsent: sub.window.unsent };
-  const room = sub.maxPerSecond - sub.window.sent;
+  const b = sub.budget;
+  b.tokens = Math.min(sub.maxPerSecond, b.tokens + ((now - b.at) * sub.maxPerSecond) / 1000);
+  b.at = now;
+  const room = Math.floor(b.tokens);
   let chosen = matched;
   if (matched.length > room) {
     chosen = [];
     for (let i = 0; i < room; i++) chosen.push(matched[Math.floor((i * matched.length) / room)]!);
   }
   if (chosen.length === 0) {
-    sub.window.unsent += matched.length;
+    b.unsent += matched.length;
     return null;
   }
-  const total = matched.length + sub.window.unsent;
-  sub.window.sent += chosen.length;
-  sub.window.unsent = 0;
+  const total = matched.length + b.unsent;
+  b.tokens -= chosen.length;
+  b.unsent = 0;
   return { type: 'events', subscription: sub.id, snapshot: false, sampleRate: chosen.length / total, matched: total, events: chosen };
 }

@@ -126,7 +126,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
     if (!conn.subscriptions.has(m.id) && conn.subscriptions.size >= MAX_SUBSCRIPTIONS) {
       return conn.push({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} subscriptions per socket`, subscription: m.id });
     }
-    await this.subscribe(conn, m.topic === 'events' ? { id: m.id, topic: 'events', filter: m.filter ?? {}, maxPerSecond: m.maxPerSecond ?? 100, window: { start: Date.now(), sent: 0, unsent: 0 } } : m.topic === 'counters' ? { id: m.id, topic: 'counters', top: m.top ?? 10 } : { id: m.id, topic: 'metric', metricId: m.metricId, points: m.points ?? 30 });
+    await this.subscribe(conn, m.topic === 'events' ? { id: m.id, topic: 'events', filter: m.filter ?? {}, maxPerSecond: m.maxPerSecond ?? 100, budget: { tokens: m.maxPerSecond ?? 100, at: Date.now(), unsent: 0 } } : m.topic === 'counters' ? { id: m.id, topic: 'counters', top: m.top ?? 10 } : { id: m.id, topic: 'metric', metricId: m.metricId, points: m.points ?? 30 });
   }
 
   /** Adds a subscription (replacing one of the same id) and sends its snapshot. */
