@@ -7,7 +7,7 @@ import { chromiumAvailable, launchChromium, newContext } from './support/browser
 
 const CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'";
 // page.evaluate's functions run in the browser; the project compiles without the DOM's types.
-declare const window: any, document: any, sessionStorage: any, MutationObserver: any;
+declare const window: any, document: any, sessionStorage: any, MutationObserver: any, getComputedStyle: any;
 
 const skip = chromiumAvailable() ? false : 'chromium is not installed (/usr/bin/chromium; .ci/run installs it)';
 
@@ -39,6 +39,110 @@ async function signIn(page: Page, url: string, secret: string): Promise<void> {
 /** Waits until the feed's current subscription has been answered (its snapshot or confirmation). */
 async function feedReady(page: Page): Promise<void> {
   await page.locator('#feed-list[data-ready="true"]').waitFor({ timeout: 5000 });
+}
+
+/**
+ * Text the page draws in the DOM whose contrast against its background is below 4.5:1 (WCAG AA),
+ * as "text (ratio)". Charts draw on a canvas and are not checked here.
+ */
+function lowContrastText(): string[] {
+  const rgb = (color: string) => (color.match(/[\d.]+/g) ?? []).map(Number);
+  const luminance = ([r, g, b]: number[]) => {
+    const c = [r!, g!, b!].map((v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+  };
+  const background = (node: any): number[] => {
+    for (let n = node; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3]! > 0.99)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures: string[] = [];
+  for (const node of document.querySelectorAll('body *')) {
+    const own = [...node.childNodes].some((child: any) => child.nodeType === 3 && child.textContent.trim());
+    if (!own || !node.getClientRects().length || node.closest('.visually-hidden, [hidden]')) continue;
+    const style = getComputedStyle(node);
+    if (style.visibility === 'hidden' || Number(style.opacity) === 0) continue;
+    const [a, b] = [luminance(rgb(style.color)), luminance(background(node))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) failures.push(`${node.textContent.trim().slice(0, 40)} (${ratio.toFixed(2)})`);
+  }
+  return failures;
+}
+
+/** A realistic account: custom metrics, alerts, and the last 25 minutes of a small shop's traffic. */
+async function seedShop(t: TestApp, account: Credentials): Promise<void> {
+  const metric = async (body: Record<string, unknown>) => {
+    const res = await call(t.url, 'POST', '/api/metrics', { secret: account.admin, body });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.id as string;
+  };
+  await metric({ name: 'Checkouts', type: 'counter', aggregation: 'count', eventName: 'checkout_completed' });
+  await metric({ name: 'Revenue', type: 'gauge', aggregation: 'sum', field: 'amount', eventName: 'checkout_completed', unit: 'EUR' });
+  await metric({ name: 'Signups', type: 'counter', aggregation: 'count', eventName: 'signup' });
+  await metric({ name: 'Page load time', type: 'gauge', aggregation: 'avg', field: 'load_seconds', eventName: 'page_view', unit: 'seconds' });
+  const alert = async (body: Record<string, unknown>) => {
+    const res = await call(t.url, 'POST', '/api/alerts', { secret: account.admin, body: { channels: [{ type: 'email', to: ['oncall@example.com'] }], ...body } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  };
+  await alert({ name: 'Revenue below 50 EUR in 5 minutes', metric: 'Revenue', condition: 'less_than', threshold: 50, severity: 'critical' });
+  await alert({ name: 'Signup spike', metric: 'Signups', condition: 'greater_than', threshold: 20, severity: 'warning' });
+  await alert({ name: 'Slow pages', metric: 'Page load time', condition: 'greater_than', threshold: 3, severity: 'info', window: '15m' });
+
+  const now = Date.now();
+  const pages = ['/', '/pricing', '/docs', '/blog/launch', '/signup'];
+  const events: Record<string, unknown>[] = [];
+  for (let minute = 25; minute >= 1; minute -= 1) {
+    const visitors = 3 + ((minute * 7) % 5);
+    for (let v = 0; v < visitors; v += 1) {
+      const at = now - minute * 60_000 + v * 7_000;
+      const device = `device-${(minute * 3 + v) % 17}`;
+      const path = pages[(minute + v) % pages.length]!;
+      events.push({
+        eventType: 'page',
+        eventName: 'page_view',
+        anonymousId: device,
+        timestamp: at,
+        properties: { load_seconds: 0.6 + ((minute + v) % 9) / 4 },
+        context: { page: { url: `https://shop.example.com${path}`, title: `Shop ${path}` } },
+      });
+      if ((minute + v) % 4 === 0) events.push({ eventType: 'track', eventName: 'signup', anonymousId: device, timestamp: at + 2000, properties: { plan: 'free' } });
+      if ((minute + v) % 3 === 0) {
+        events.push({ eventType: 'track', eventName: 'checkout_completed', anonymousId: device, timestamp: at + 4000, properties: { plan: 'pro', amount: 19 + ((minute * v) % 5) * 10 } });
+      }
+    }
+  }
+  await sendEvents(t, account.write, events);
+}
+
+/** Live traffic until stopped: a few events every 250 ms, some seconds busier than others. */
+function liveTraffic(t: TestApp, secret: string): () => Promise<void> {
+  let running = true;
+  let tick = 0;
+  const loop = (async () => {
+    while (running) {
+      tick += 1;
+      const n = 1 + ((tick * 5) % 7);
+      const events = Array.from({ length: n }, (_, i) => {
+        const kind = (tick + i) % 6;
+        const device = `live-${(tick + i) % 11}`;
+        if (kind === 0) return { eventType: 'track', eventName: 'checkout_completed', userId: `user-${(tick + i) % 7}`, anonymousId: device, properties: { plan: 'pro', amount: 29 + (i % 3) * 20 } };
+        if (kind === 1) return { eventType: 'track', eventName: 'signup', anonymousId: device, properties: { plan: i % 2 ? 'free' : 'team', source: 'newsletter' } };
+        if (kind === 2) return { eventType: 'click', eventName: 'add_to_cart', anonymousId: device, properties: { sku: `SKU-${100 + i}`, price: 19 } };
+        return { eventType: 'page', eventName: 'page_view', anonymousId: device, properties: { load_seconds: 1.2 }, context: { page: { url: `https://shop.example.com/p/${kind}` } } };
+      });
+      await call(t.url, 'POST', '/api/events/batch', { secret, body: { events } });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
 }
 
 describe('the live dashboard page, /dashboard', () => {
@@ -81,8 +185,10 @@ describe('the live dashboard page, /dashboard', () => {
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
       const etag = res.headers.get('etag');
       assert.ok(etag, path);
+      await res.arrayBuffer(); // an unread body keeps its connection busy, and the app's close waits for it
       const again = await fetch(t.url + path, { headers: { 'if-none-match': etag } });
       assert.equal(again.status, 304, path);
+      await again.arrayBuffer();
     }
     // The browser modules import nothing but each other (no Node built-ins, no bare package names).
     for (const path of Object.keys(types).filter((p) => p.includes('/lib/'))) {
@@ -95,6 +201,7 @@ describe('the live dashboard page, /dashboard', () => {
     const vendor = await fetch(t.url + '/dashboard/vendor/echarts.js', { headers: { 'accept-encoding': 'br, gzip' } });
     assert.equal(vendor.headers.get('content-encoding'), 'br');
     assert.match(vendor.headers.get('cache-control') ?? '', /max-age=/);
+    assert.match(await vendor.text(), /echarts/); // fetch decodes it
   });
 
   it('serves only its own files: no path reaches anything else', async () => {
@@ -194,6 +301,7 @@ describe('the live dashboard page, /dashboard', () => {
     assert.match((await message.textContent())!, /Paste a read or admin client secret/);
     assert.equal(await secret.getAttribute('aria-invalid'), 'true');
     assert.equal(await page.locator('#dashboard').isHidden(), true);
+    await page.screenshot({ path: '/tmp/dashboard-sign-in-error.png' });
 
     await secret.fill(acme.write);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -249,5 +357,56 @@ describe('the live dashboard page, /dashboard', () => {
     assert.equal(await page.locator('#feed-list .event-name').filter({ hasText: 'filter_kept' }).count(), 0);
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  it('lays out at laptop and phone size: charts drawn, nothing overflowing, text with enough contrast (screenshots in /tmp)', { skip }, async () => {
+    const shop = await createAccount(t.url, 'shop');
+    await seedShop(t, shop);
+    const stop = liveTraffic(t, shop.write);
+    try {
+      for (const size of ['laptop', 'phone'] as const) {
+        const context = await newContext(browser!, size);
+        const page = await context.newPage();
+        const errors = watchErrors(page);
+        await signIn(page, t.url, shop.read);
+        // Labelled controls: each is found by its label's text.
+        for (const label of ['Filter events', 'Checkouts', 'Revenue', 'Signups', 'Page load time']) {
+          assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, label);
+        }
+        const unlabelled = await page.evaluate(() =>
+          [...document.querySelectorAll('input, select, textarea, button')]
+            .filter((n: any) => !(n.labels?.length || n.getAttribute('aria-label') || (n.tagName === 'BUTTON' && n.textContent.trim())))
+            .map((n: any) => n.outerHTML.slice(0, 80)),
+        );
+        assert.deepEqual(unlabelled, []);
+        await page.locator('#metric-charts .metric-card').nth(2).waitFor();
+        await page.locator('#alert-list .alert').nth(2).waitFor();
+        await page.locator('#feed-list .event').nth(5).waitFor({ timeout: 10_000 });
+        await page.waitForFunction(() => document.getElementById('i-views').textContent !== '–');
+        // Metric charts get their first live message within LIVE_METRIC_INTERVAL (5 s).
+        await new Promise((r) => setTimeout(r, 6000));
+
+        // Nothing wider than the screen; every chart drawn at a size.
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, `the page is ${overflow} px wider than the ${size} screen`);
+        const charts = await page.evaluate(() =>
+          [...document.querySelectorAll('.chart canvas')].map((c: any) => ({ w: c.clientWidth, h: c.clientHeight })),
+        );
+        assert.equal(charts.length, 2 + 3, 'events/s, today, and three metric charts');
+        for (const c of charts) assert.ok(c.w > 200 && c.h > 150, JSON.stringify(c));
+        assert.deepEqual(await page.evaluate(lowContrastText), []);
+        assert.notEqual(await page.locator('#c-minute').textContent(), '0');
+        assert.equal(await page.locator('#alert-list .badge').first().isVisible(), true);
+
+        const path = `/tmp/dashboard-${size}.png`;
+        await page.screenshot({ path, fullPage: true });
+        await page.screenshot({ path: `/tmp/dashboard-${size}-first-screen.png` });
+        console.log(`# screenshot: ${path}`);
+        assert.deepEqual(errors, []);
+        await context.close();
+      }
+    } finally {
+      await stop();
+    }
   });
 });

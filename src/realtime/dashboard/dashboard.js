@@ -11,7 +11,7 @@
  * Event data is always put on the page as text (textContent), never as HTML.
  */
 import * as echarts from '/dashboard/vendor/echarts.js';
-import { chartOption } from '/dashboard/lib/reports/charts/chart-option.js';
+import { axisUnit, chartOption } from '/dashboard/lib/reports/charts/chart-option.js';
 import { formatCount, formatMeasure } from '/dashboard/lib/reports/render/format.js';
 
 const STORAGE = { secret: 'dashboard.secret', metrics: 'dashboard.metrics', eps: 'dashboard.eps' };
@@ -19,7 +19,8 @@ const EPS_SECONDS = 300;
 const FEED_ROWS = 100;
 const METRIC_POINTS = 30;
 const DEFAULT_METRICS = 3;
-const PING_MS = 25_000;
+/** Counters come every second: a ready socket silent this long is taken for dead (a half-open TCP). */
+const STALL_MS = 10_000;
 const SUMMARY_MS = 15_000;
 const INSIGHTS_MS = 60_000;
 const ALERTS_MS = 30_000;
@@ -50,6 +51,7 @@ const state = {
   /** @type {WebSocket | null} */
   ws: null,
   ready: false,
+  lastMessageAt: 0,
   attempt: 0,
   retryAt: 0,
   timers: /** @type {number[]} */ ([]),
@@ -190,7 +192,6 @@ function showDashboard() {
     window.setInterval(loadMetrics, METRICS_LIST_MS),
     window.setInterval(announce, SUMMARY_MS),
     window.setInterval(saveEps, 5_000),
-    window.setInterval(() => send({ type: 'ping' }), PING_MS),
     window.setInterval(tickConnection, 1_000),
   );
   $('main').focus();
@@ -243,10 +244,19 @@ function setConnection(kind, text) {
 }
 
 function tickConnection() {
+  if (state.ws && state.ready && Date.now() - state.lastMessageAt > STALL_MS) {
+    // No close event comes from a connection that silently died: let it go and start again.
+    const ws = state.ws;
+    state.ws = null;
+    state.ready = false;
+    ws.close(4000, 'no message for a while');
+    scheduleReconnect();
+  }
   if (state.retryAt) {
     const seconds = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
     setConnection('retry', `Reconnecting in ${seconds} s`);
   }
+  if (!state.ready && state.secret) renderEps();
 }
 
 function send(message) {
@@ -280,6 +290,7 @@ async function connect() {
   state.ready = false;
   ws.addEventListener('message', (ev) => {
     if (state.ws !== ws) return;
+    state.lastMessageAt = Date.now();
     let message;
     try {
       message = JSON.parse(String(ev.data));
@@ -579,7 +590,9 @@ function renderTopNames() {
 function renderEps() {
   const chart = chartFor('eps-chart');
   if (!chart) return;
-  const end = state.latestSecond || Math.floor(Date.now() / 1000) * 1000;
+  // Live: the server's latest second. Otherwise the clock moves on, and the gap shows.
+  const clock = Math.floor(Date.now() / 1000) * 1000 - 1000;
+  const end = state.ready && state.latestSecond ? state.latestSecond : Math.max(state.latestSecond, clock);
   const categories = [];
   const values = [];
   for (let i = EPS_SECONDS - 1; i >= 0; i -= 1) {
@@ -587,10 +600,7 @@ function renderEps() {
     categories.push(hms(second));
     values.push(state.eps.has(second) ? state.eps.get(second) : null);
   }
-  const option = liveOption(chartOption({ type: 'line', categories, series: [{ name: 'Events per second', values }], unit: 'count' }));
-  option.legend = { show: false };
-  option.grid = { ...option.grid, top: 16 };
-  chart.setOption(option, { notMerge: true, lazyUpdate: true });
+  draw(chart, { type: 'line', categories, series: [{ name: 'Events per second', values }], unit: 'count' }, { legend: false });
 }
 
 /** Restores the last minutes' counts of this tab (a reload keeps the chart), gaps as gaps. */
@@ -639,16 +649,48 @@ function chartFor(id) {
 }
 
 /**
- * The reports' option, made for a live page: no animation (it redraws every second), and a
- * tooltip drawn on the canvas (the HTML one would need inline styles, which the page's
- * Content-Security-Policy forbids).
+ * Draws a chart spec with the reports' own option (chart-option.js), made for a live page: no
+ * animation (it redraws every second); a tooltip drawn on the canvas (the HTML one would need
+ * inline styles, which the page's Content-Security-Policy forbids) that names each series once
+ * and reads values as the reports do; whole numbers on the axis of counts. Updates replace the
+ * series and title but keep the chart, so an open tooltip stays open while the data moves.
  */
-function liveOption(option) {
-  return {
-    ...option,
-    animation: false,
-    tooltip: { ...option.tooltip, renderMode: 'richText', confine: true },
+function draw(chart, spec, { legend = true } = {}) {
+  const option = chartOption(spec);
+  const unit = axisUnit(spec);
+  const inProgress = spec.inProgressFrom;
+  option.title = option.title ? [option.title] : [];
+  option.animation = false;
+  if (!legend) {
+    option.legend = { show: false };
+    option.grid = { ...option.grid, top: 16 };
+  }
+  if (spec.unit === 'count') option.yAxis = { ...option.yAxis, minInterval: 1 };
+  option.tooltip = {
+    ...option.tooltip,
+    renderMode: 'richText',
+    confine: true,
+    formatter: (params) => {
+      const items = Array.isArray(params) ? params : [params];
+      const head = items[0] ? `${items[0].axisValueLabel ?? items[0].name}${inProgress !== undefined && items[0].dataIndex >= inProgress ? ' (in progress)' : ''}` : '';
+      // A line with an in-progress part is two series of one name: one line each, its value if any.
+      const byName = new Map();
+      for (const item of items) {
+        const value = typeof item.value === 'number' ? item.value : null;
+        const known = byName.get(item.seriesName);
+        if (!known || (known.value === null && value !== null)) byName.set(item.seriesName, { marker: item.marker, value });
+      }
+      const lines = [...byName].map(([name, { marker, value }]) => `${marker}${name}  ${formatMeasure(value === null ? null : value * unit.divisor, spec.unit)}`);
+      return [head, ...lines].join('\n');
+    },
   };
+  // While the chart keeps its series, an update replaces their data and an open tooltip stays;
+  // when their number changes (an in-progress part appears), the chart starts afresh (ECharts'
+  // tooltip would otherwise look for the series it showed).
+  const shape = `${option.series.length}`;
+  const fresh = chart.dashboardShape !== shape;
+  chart.dashboardShape = shape;
+  chart.setOption(option, fresh ? { notMerge: true, lazyUpdate: true } : { replaceMerge: ['series', 'title'], lazyUpdate: true });
 }
 
 // ---- Custom metrics ------------------------------------------------------------------------
@@ -807,10 +849,7 @@ function drawMetric(view) {
     unit,
     ...(last >= thisMinute ? { inProgressFrom: points.length - 1 } : {}),
   };
-  const option = liveOption(chartOption(spec));
-  option.legend = { show: false };
-  option.grid = { ...option.grid, top: 24 };
-  view.chart.setOption(option, { notMerge: true, lazyUpdate: true });
+  draw(view.chart, spec, { legend: false });
 }
 
 // ---- Insights: today -----------------------------------------------------------------------
@@ -836,10 +875,10 @@ async function loadInsights() {
   $('i-views').textContent = formatCount(Number(now.total_screen_views) || 0);
   $('insights-updated').textContent = `updated ${hm(Date.now())}`;
 
-  const rows = Array.isArray(series?.series) ? series.series : [];
+  // The day so far: the hours to come are left out (the in-progress shading would cover them).
+  const rows = (Array.isArray(series?.series) ? series.series : []).filter((row) => Date.parse(row.date) <= Date.now());
   const hourNow = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-  const future = (row) => Date.parse(row.date) > Date.now();
-  const values = (key) => rows.map((row) => (future(row) ? null : Number(row[key]) || 0));
+  const values = (key) => rows.map((row) => Number(row[key]) || 0);
   const current = rows.findIndex((row) => Date.parse(row.date) >= hourNow);
   const spec = {
     type: 'line',
@@ -853,7 +892,7 @@ async function loadInsights() {
     ...(current >= 0 ? { inProgressFrom: current } : {}),
   };
   const chart = chartFor('insights-chart');
-  chart?.setOption(liveOption(chartOption(spec)), { notMerge: true });
+  if (chart) draw(chart, spec);
 }
 
 // ---- Alerts --------------------------------------------------------------------------------
