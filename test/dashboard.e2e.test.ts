@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Browser, ConsoleMessage, Page, WebSocketRoute } from 'playwright-core';
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
 import { chromiumAvailable, launchChromium, newContext } from './support/browser.js';
 
@@ -288,7 +288,7 @@ describe('the live dashboard page, /dashboard', () => {
     await context.close();
   });
 
-  it('says clearly when the credential is wrong, or may not read', { skip }, async () => {
+  it('says clearly when the credential is wrong, may not read, or was revoked; a reload keeps the tab signed in', { skip }, async () => {
     const context = await newContext(browser!);
     const page = await context.newPage();
     await page.goto(`${t.url}/dashboard`);
@@ -311,6 +311,18 @@ describe('the live dashboard page, /dashboard', () => {
     await secret.fill('');
     await secret.press('Enter');
     await message.filter({ hasText: 'Paste a client secret first' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('dashboard.secret')), null);
+
+    // A reload keeps the tab signed in; once the client is revoked, it says so.
+    const extra = await call(t.url, 'POST', `/api/accounts/${acme.accountId}/clients`, { secret: acme.admin, body: { type: 'read' } });
+    assert.equal(extra.status, 201);
+    await signIn(page, t.url, extra.body.clientSecret);
+    await page.reload();
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+    const revoked = await call(t.url, 'DELETE', `/api/accounts/${acme.accountId}/clients/${extra.body.clientId}`, { secret: acme.admin });
+    assert.equal(revoked.status, 204);
+    await page.reload();
+    await message.filter({ hasText: 'You were signed out. That secret was not accepted' }).waitFor({ timeout: 5000 });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('dashboard.secret')), null);
     await context.close();
   });
@@ -355,6 +367,62 @@ describe('the live dashboard page, /dashboard', () => {
     ]);
     await page.locator(`[data-event-id="${byName}"]`).waitFor({ timeout: 5000 });
     assert.equal(await page.locator('#feed-list .event-name').filter({ hasText: 'filter_kept' }).count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('shows its connection and reconnects: at once with a new token after 4401, with backoff after a drop, not after 4403', { skip }, async () => {
+    const context = await newContext(browser!);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    // The page's sockets go through playwright to the real server, so the test can close them.
+    const sockets: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/ws\/analytics/, (ws) => {
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    let tokens = 0;
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/live/tokens')) tokens += 1;
+    });
+    const connection = page.locator('#connection');
+    const socketCount = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      while (sockets.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(sockets.length, n);
+    };
+    const eventArrives = async () => {
+      await feedReady(page);
+      const eventId = randomUUID();
+      await sendEvents(t, acme.write, [{ eventId, eventType: 'track', eventName: 'after_reconnect' }]);
+      await page.locator(`[data-event-id="${eventId}"]`).waitFor({ timeout: 5000 });
+    };
+
+    await signIn(page, t.url, acme.read);
+    assert.deepEqual([sockets.length, tokens], [1, 1]);
+    assert.equal(await page.getByRole('status').filter({ hasText: 'Live' }).count(), 1);
+
+    // 4401, the token expired: a new token and a new socket at once, subscribed as before.
+    await sockets[0]!.close({ code: 4401, reason: 'token expired' });
+    await socketCount(2);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 });
+    assert.equal(tokens, 2);
+    await eventArrives();
+
+    // A drop (1011, a restarting server): "Reconnecting in … s", then back, with the same token.
+    await sockets[1]!.close({ code: 1011, reason: 'restarting' });
+    await page.locator('#connection[data-state="retry"]').waitFor({ timeout: 2000 });
+    assert.match((await connection.textContent())!, /^Reconnecting ?in \d+ s$/);
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 5000 });
+    assert.deepEqual([sockets.length, tokens], [3, 2]);
+    await eventArrives();
+
+    // 4403: refused for good, said so, and not tried again.
+    await sockets[2]!.close({ code: 4403, reason: 'forbidden' });
+    await page.locator('#connection[data-state="refused"]').waitFor({ timeout: 2000 });
+    assert.match((await connection.textContent())!, /may not read live data/);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(sockets.length, 3);
     assert.deepEqual(errors, []);
     await context.close();
   });

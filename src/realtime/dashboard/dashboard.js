@@ -237,10 +237,11 @@ function onApiError(err, target) {
 
 // ---- The live connection -------------------------------------------------------------------
 
+/** The state in a status region (announced when it changes); a retry's countdown beside it, not announced. */
 function setConnection(kind, text) {
-  const node = $('connection');
-  node.dataset.state = kind;
-  node.textContent = text;
+  $('connection').dataset.state = kind;
+  if ($('connection-text').textContent !== text) $('connection-text').textContent = text;
+  if (kind !== 'retry') $('retry-in').textContent = '';
 }
 
 function tickConnection() {
@@ -254,7 +255,8 @@ function tickConnection() {
   }
   if (state.retryAt) {
     const seconds = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
-    setConnection('retry', `Reconnecting in ${seconds} s`);
+    setConnection('retry', 'Reconnecting');
+    $('retry-in').textContent = `in ${seconds} s`;
   }
   if (!state.ready && state.secret) renderEps();
 }
