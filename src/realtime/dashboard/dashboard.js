@@ -194,7 +194,8 @@ function showDashboard() {
     window.setInterval(saveEps, 5_000),
     window.setInterval(tickConnection, 1_000),
   );
-  $('main').focus();
+  // Focus moves to the dashboard (for keyboard and screen reader users); the view stays at the top.
+  $('main').focus({ preventScroll: true });
 }
 
 /** Back to the sign-in form; `message` says why when it was not the user's choice. */
@@ -216,6 +217,12 @@ function signOut(message = '') {
   state.metricViews.clear();
   for (const key of Object.values(STORAGE)) sessionStorage.removeItem(key);
   for (const id of ['feed-list', 'metric-options', 'metric-charts', 'alert-list', 'top-names']) $(id).replaceChildren();
+  // Nothing of this account stays on the page for the next one.
+  for (const id of ['c-eps', 'c-minute', 'c-users', 'c-sessions', 'c-visitors', 'i-visitors', 'i-sessions', 'i-views']) $(id).textContent = '–';
+  for (const id of ['counters-at', 'counters-note', 'live-summary', 'feed-status', 'feed-filter-error', 'insights-updated', 'insights-error', 'metrics-empty', 'metric-count', 'alerts-updated', 'alerts-error', 'account-id']) {
+    $(id).textContent = '';
+  }
+  feedSampling = { rate: 1, matched: 0 };
   /** @type {HTMLInputElement} */ ($('feed-filter')).value = '';
   setPaused(false);
   setConnection('idle', 'Not connected');
@@ -265,13 +272,17 @@ function send(message) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN && state.ready) state.ws.send(JSON.stringify(message));
 }
 
+/** The secret connect() is getting a token for: a second call meanwhile (`online`) must not open a second socket. */
+let fetchingTokenFor = '';
+
 async function connect() {
-  if (!state.secret) return;
+  if (!state.secret || fetchingTokenFor === state.secret) return;
   window.clearTimeout(state.retryTimer);
   state.retryAt = 0;
   setConnection('connecting', 'Connecting…');
   if (!state.token || state.tokenExpiresAt - Date.now() < TOKEN_MARGIN_MS) {
     const secret = state.secret;
+    fetchingTokenFor = secret;
     try {
       keepToken(await fetchToken(secret));
     } catch (err) {
@@ -282,9 +293,12 @@ async function connect() {
       }
       scheduleReconnect();
       return;
+    } finally {
+      if (fetchingTokenFor === secret) fetchingTokenFor = '';
     }
     if (state.secret !== secret) return;
   }
+  if (state.ws) return; // a socket opened meanwhile
   const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(`${protocol}//${location.host}/ws/analytics?token=${encodeURIComponent(state.token)}`);
   const openedWith = state.tokenFetchedAt;
