@@ -32,6 +32,8 @@ RUN if [ "$EMBEDDED_CHDB" = "true" ]; then npm install --omit=dev --no-audit --n
  # Reports embed Noto Sans SC / KR Regular and Bold only: the other weights are 100 MB more.
  && find node_modules/@expo-google-fonts -type f \( -name '*.png' -o \( -name '*.ttf' ! -name '*_400Regular.ttf' ! -name '*_700Bold.ttf' \) \) -delete
 COPY --from=build /app/dist/src ./dist/src
+# The live dashboard's page (/dashboard): static files read at run time; its chart modules are in dist/src.
+COPY --from=build /app/src/realtime/dashboard ./src/realtime/dashboard
 RUN mkdir -p /data /reports && chown node:node /data /reports
 USER node
 VOLUME ["/data"]

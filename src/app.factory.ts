@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { WsAdapter } from '@nestjs/platform-ws';
+import { LiveWsAdapter } from './realtime/live-ws.adapter.js';
 import { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module.js';
@@ -46,6 +46,6 @@ export async function createApp(config: AppConfig, logger: Pino, overrides: Infr
     bodyParser: false,
   });
   app.useGlobalFilters(new ApiExceptionFilter());
-  app.useWebSocketAdapter(new WsAdapter(app));
+  app.useWebSocketAdapter(new LiveWsAdapter(app));
   return app;
 }

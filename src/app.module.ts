@@ -12,6 +12,7 @@ import { ReportsApiModule, ReportsModule } from './reports/reports.module.js';
 import { AlertsApiModule, AlertsModule } from './alerts/alerts.module.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { DashboardModule } from './realtime/dashboard.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { OpenPanelModule } from './sources/openpanel/openpanel.module.js';
 import { RestSourceModule } from './sources/rest/rest.module.js';
@@ -33,7 +34,7 @@ export class AppModule {
         ReportsModule,
         AlertsModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule, DashboardModule]),
       ],
     };
   }

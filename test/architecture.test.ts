@@ -29,12 +29,6 @@ const ALLOWED: Allowance[] = [
   },
   {
     from: ['realtime'],
-    to: ['events/live-events.publisher.ts'],
-    names: ['LIVE_EVENTS_CHANNEL', 'LiveEventsMessage'],
-    why: 'the live bus channel and its message: to be declared with the typed pub/sub channels (typed-seams branch)',
-  },
-  {
-    from: ['realtime'],
     to: ['accounts/authorization.ts'],
     names: ['authorize'],
     why: 'the one authorization policy, used by the WebSocket gateway: to be offered by AccountsService or an auth guard',

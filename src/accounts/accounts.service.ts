@@ -148,6 +148,12 @@ export class AccountsService implements OnModuleInit, OnModuleDestroy {
     return client ? this.remember(secret, client) : null;
   }
 
+  /** The client as a principal while it exists (a live token names its client: revoking it ends the token's use too). */
+  async clientPrincipal(clientId: string): Promise<Principal | null> {
+    const client = await this.repository.findClient(clientId);
+    return client ? { kind: 'client', accountId: client.accountId, clientId: client._id, type: client.type } : null;
+  }
+
   /** Resolves the header pair x-client-id / x-client-secret. */
   async authenticatePair(clientId: string, secret: string): Promise<Principal | null> {
     const cached = this.cache.get(secret);

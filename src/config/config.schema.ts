@@ -83,6 +83,13 @@ export interface AppConfig {
     /** Channel URLs may point at private, loopback and link-local addresses (tests, internal hooks). */
     allowPrivateUrls: boolean;
   };
+  live: {
+    tokenTtlSeconds: number;
+    maxMessagesPerSecond: number;
+    queueMessages: number;
+    heartbeatMs: number;
+    metricIntervalMs: number;
+  };
 }
 
 type Parser<T> = (raw: string) => T;
@@ -452,6 +459,36 @@ export const SETTINGS = {
     description: 'Let Slack and webhook channel URLs point at private, loopback and link-local addresses (refused by default: alerts must not probe the internal network)',
     parse: bool,
   },
+  liveTokenTtl: {
+    env: 'LIVE_TOKEN_TTL',
+    default: '300',
+    description: 'Seconds a live token from POST /api/live/tokens opens WebSockets for (a socket stays open after)',
+    parse: integer(10, 86_400),
+  },
+  liveMaxMessagesPerSecond: {
+    env: 'LIVE_MAX_MESSAGES_PER_SECOND',
+    default: '20',
+    description: 'Messages a live socket gets per second at most; more updates in between are coalesced into the next',
+    parse: integer(1, 1000),
+  },
+  liveQueueMessages: {
+    env: 'LIVE_QUEUE_MESSAGES',
+    default: '200',
+    description: 'Messages held for a live socket that reads slowly; beyond it the oldest are dropped (and the socket told how many)',
+    parse: integer(1, 100_000),
+  },
+  liveHeartbeat: {
+    env: 'LIVE_HEARTBEAT',
+    default: '30',
+    description: 'Seconds between WebSocket pings; a socket that did not answer the previous one is closed',
+    parse: integer(1, 3600),
+  },
+  liveMetricInterval: {
+    env: 'LIVE_METRIC_INTERVAL',
+    default: '5',
+    description: 'Seconds between updates of a live custom metric (each metric computed once per tick for all its subscribers)',
+    parse: integer(1, 3600),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export class ConfigError extends Error {
@@ -559,6 +596,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       evalDelayMs: v.alertsEvalDelay! * 1000,
       historyDays: v.alertsHistoryDays!,
       allowPrivateUrls: v.alertsAllowPrivateUrls!,
+    },
+    live: {
+      tokenTtlSeconds: v.liveTokenTtl!,
+      maxMessagesPerSecond: v.liveMaxMessagesPerSecond!,
+      queueMessages: v.liveQueueMessages!,
+      heartbeatMs: v.liveHeartbeat! * 1000,
+      metricIntervalMs: v.liveMetricInterval! * 1000,
     },
   };
 }

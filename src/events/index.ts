@@ -4,6 +4,7 @@
  * the wire field names a source maps validation errors to. Everything else here is internal.
  */
 export type { EventInput, RequestContext } from './event.types.js';
+export * from './live-events.types.js';
 export { EVENT_LIMITS } from './event.validator.js';
 export { EventsModule } from './events.module.js';
 export { type IngestOptions, type IngestOutcome, IngestService } from './ingest.service.js';

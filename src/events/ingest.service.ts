@@ -9,7 +9,7 @@ import { IngestBackpressureError } from '../infrastructure/ingest-log/ingest-log
 import { CookielessDeviceService, type DeviceHasher } from './cookieless-device.service.js';
 import { DedupWindow } from './dedup-window.js';
 import { toEventRow } from './event-row.js';
-import type { EventInput, RequestContext } from './event.types.js';
+import type { EventInput, EventRow, RequestContext } from './event.types.js';
 import { validateEvent } from './event.validator.js';
 import { IngestPipelineService } from './ingest-pipeline.service.js';
 import { LiveEventsPublisher } from './live-events.publisher.js';
@@ -102,7 +102,7 @@ export class IngestService implements OnApplicationBootstrap {
     const lines: string[] = [];
     const claimed: string[] = [];
     let allIdsFromClient = true;
-    const names: string[] = [];
+    const rows: EventRow[] = [];
     const validation = {
       accountId,
       now: request.receivedAt,
@@ -134,7 +134,7 @@ export class IngestService implements OnApplicationBootstrap {
         claimed.push(key);
       }
       lines.push(JSON.stringify(row));
-      names.push(row.event_name);
+      rows.push(row);
     });
     if (lines.length > 0) {
       try {
@@ -152,7 +152,7 @@ export class IngestService implements OnApplicationBootstrap {
         throw err;
       }
     }
-    if (names.length > 0) this.live.record(accountId, names);
+    this.live.record(accountId, rows);
     this.counters.accepted += outcome.accepted;
     this.counters.duplicates += outcome.duplicates;
     this.counters.rejected += outcome.rejected.length;

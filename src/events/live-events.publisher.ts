@@ -1,68 +1,65 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { PUBSUB, type PubSub } from '../infrastructure/pubsub/pubsub.port.js';
-
-export const LIVE_EVENTS_CHANNEL = 'live.events';
-const INTERVAL_MS = 1000;
-
-/** What live dashboards receive each second per account: how many events arrived, by name. */
-export interface LiveEventsMessage {
-  accountId: string;
-  /** Start of the interval, ISO 8601 */
-  at: string;
-  count: number;
-  byName: Record<string, number>;
-}
-
-declare module '../infrastructure/pubsub/pubsub.port.js' {
-  interface PubSubChannels {
-    'live.events': LiveEventsMessage;
-  }
-}
+import { PUBSUB, type PubSub, type Unsubscribe } from '../infrastructure/pubsub/pubsub.port.js';
+import type { EventRow } from './event.types.js';
+import { LIVE_BATCH_CHANNEL, LIVE_LISTENERS_CHANNEL, type LiveEvent } from './live-events.types.js';
 
 /**
- * Sums acknowledged events per account and publishes one message per account per second on the
- * live bus (Redis pub/sub across replicas), so a dashboard connected to any replica sees traffic
- * that arrived at every replica, without a publish per request.
+ * Publishes each request's acknowledged events on the live bus right after the ack, for the
+ * accounts a live socket watches on some replica (gateways announce them on `live.listeners`),
+ * so an account nobody watches costs nothing and a watched one reaches its dashboards in
+ * milliseconds. Live fan-out is best effort (Redis pub/sub is at-most-once); the events are
+ * stored whatever happens here.
  */
 @Injectable()
 export class LiveEventsPublisher implements OnModuleInit, OnModuleDestroy {
-  private pending = new Map<string, { count: number; byName: Map<string, number> }>();
-  private startedAt = Date.now();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly watched = new Map<string, number>();
+  private unsubscribe: Unsubscribe | null = null;
 
   constructor(@Inject(PUBSUB) private readonly pubsub: PubSub) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.publish(), INTERVAL_MS);
-    this.timer.unref();
+    this.unsubscribe = this.pubsub.subscribe(LIVE_LISTENERS_CHANNEL, (m) => {
+      if ((this.watched.get(m.accountId) ?? 0) < m.until) this.watched.set(m.accountId, m.until);
+    });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.publish();
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
   }
 
-  /** Adds one request's acknowledged events (their names, in any order). */
-  record(accountId: string, eventNames: string[]): void {
-    let entry = this.pending.get(accountId);
-    if (!entry) this.pending.set(accountId, (entry = { count: 0, byName: new Map() }));
-    entry.count += eventNames.length;
-    for (const name of eventNames) entry.byName.set(name, (entry.byName.get(name) ?? 0) + 1);
+  /** Whether a live socket watches the account (on any replica). */
+  watches(accountId: string, now = Date.now()): boolean {
+    const until = this.watched.get(accountId);
+    if (until === undefined) return false;
+    if (until >= now) return true;
+    this.watched.delete(accountId);
+    return false;
   }
 
-  private async publish(): Promise<void> {
-    if (this.pending.size === 0) {
-      this.startedAt = Date.now();
-      return;
-    }
-    const batch = this.pending;
-    const at = new Date(this.startedAt).toISOString();
-    this.pending = new Map();
-    this.startedAt = Date.now();
-    for (const [accountId, entry] of batch) {
-      const message: LiveEventsMessage = { accountId, at, count: entry.count, byName: Object.fromEntries(entry.byName) };
-      // Live fan-out is best effort (Redis pub/sub is at-most-once); the events are already stored.
-      await this.pubsub.publish(LIVE_EVENTS_CHANNEL, message).catch(() => undefined);
-    }
+  /** One request's acknowledged rows. */
+  record(accountId: string, rows: EventRow[]): void {
+    if (rows.length === 0 || !this.watches(accountId)) return;
+    const receivedAt = Date.now();
+    const events: LiveEvent[] = rows.map((r) => ({
+      eventId: r.event_id,
+      eventType: r.event_type,
+      eventName: r.event_name,
+      timestamp: `${r.timestamp.replace(' ', 'T')}Z`,
+      ...(r.user_id ? { userId: r.user_id } : {}),
+      ...(r.anonymous_id ? { anonymousId: r.anonymous_id } : {}),
+      ...(r.session_id ? { sessionId: r.session_id } : {}),
+      properties: parseProperties(r.properties),
+      receivedAt,
+    }));
+    void this.pubsub.publish(LIVE_BATCH_CHANNEL, { accountId, events }).catch(() => undefined);
+  }
+}
+
+function parseProperties(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }

@@ -1,89 +1,56 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import type { Principal } from '../accounts/account.types.js';
-import { AccountsService } from '../accounts/accounts.service.js';
-import { authorize } from '../accounts/authorization.js';
-import { ApiError } from '../common/api-error.js';
-import { LIVE_EVENTS_CHANNEL, type LiveEventsMessage } from '../events/live-events.publisher.js';
-import { PUBSUB, type PubSub, type Unsubscribe } from '../infrastructure/pubsub/pubsub.port.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { LiveAuthService } from './live-auth.service.js';
+import type { LiveConnection } from './live-connection.js';
+import { LiveHub, MAX_CLIENT_MESSAGE_BYTES } from './live-hub.service.js';
+import { CLOSE_CODES } from './live-protocol.js';
 
-/** Server → client messages on /ws/analytics, one map of names to payloads. */
-export interface ServerMessages {
-  ready: { accountId: string };
-  'live.events': LiveEventsMessage;
-}
-
-/** WebSocket close codes: 4401 no or bad credentials, 4403 a client that may not query. */
-const CLOSE = { unauthorized: 4401, forbidden: 4403 } as const;
+type LiveSocket = WebSocket & { live?: LiveConnection };
 
 /**
- * Live dashboards connect to /ws/analytics with a read (or admin) client secret, as
- * `Authorization: Bearer <secret>` or `?key=<secret>` (browsers cannot set headers). Each socket
- * joins its account's room; every replica relays the live bus (Redis pub/sub across replicas) to
- * its own sockets, so events ingested on any replica reach dashboards on every replica.
+ * `/ws/analytics`: a live socket per dashboard. It authenticates on connect (`?token=` from
+ * `POST /api/live/tokens`, or `Authorization: Bearer <read secret>`), joins its account on this
+ * replica's hub, and subscribes to topics (see live-protocol.ts and the README). Client
+ * messages above 16 KiB close the socket (1009); the hub's ping every LIVE_HEARTBEAT seconds
+ * ends sockets whose peer went away without closing.
  */
-@WebSocketGateway({ path: '/ws/analytics' })
-export class AnalyticsGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('realtime');
-  private readonly rooms = new Map<string, Set<WebSocket>>();
-  private unsubscribe: Unsubscribe | null = null;
-
+@WebSocketGateway({ path: '/ws/analytics', maxPayload: MAX_CLIENT_MESSAGE_BYTES })
+export class AnalyticsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
-    private readonly accounts: AccountsService,
-    @Inject(PUBSUB) private readonly pubsub: PubSub,
+    protected readonly hub: LiveHub,
+    protected readonly auth: LiveAuthService,
+    @Inject(APP_CONFIG) protected readonly config: AppConfig,
   ) {}
 
-  onModuleInit(): void {
-    this.unsubscribe = this.pubsub.subscribe(LIVE_EVENTS_CHANNEL, (live) => {
-      this.broadcast(live.accountId, 'live.events', live);
-    });
-  }
-
-  onModuleDestroy(): void {
-    this.unsubscribe?.();
-  }
-
-  async handleConnection(socket: WebSocket, request: IncomingMessage): Promise<void> {
-    const principal = await this.authenticate(request);
-    if (!principal) return socket.close(CLOSE.unauthorized, 'missing or invalid credentials');
-    try {
-      authorize(principal, 'query');
-    } catch (err) {
-      return socket.close(CLOSE.forbidden, err instanceof ApiError ? err.message : 'forbidden');
-    }
-    if (principal.kind !== 'client') return socket.close(CLOSE.forbidden, 'use a client of the account');
-    let room = this.rooms.get(principal.accountId);
-    if (!room) this.rooms.set(principal.accountId, (room = new Set()));
-    room.add(socket);
-    (socket as WebSocket & { accountId?: string }).accountId = principal.accountId;
-    this.send(socket, 'ready', { accountId: principal.accountId });
-  }
-
-  handleDisconnect(socket: WebSocket): void {
-    const accountId = (socket as WebSocket & { accountId?: string }).accountId;
-    if (!accountId) return;
-    const room = this.rooms.get(accountId);
-    room?.delete(socket);
-    if (room?.size === 0) this.rooms.delete(accountId);
-  }
-
-  private broadcast<K extends keyof ServerMessages>(accountId: string, event: K, data: ServerMessages[K]): void {
-    for (const socket of this.rooms.get(accountId) ?? []) this.send(socket, event, data);
-  }
-
-  private send<K extends keyof ServerMessages>(socket: WebSocket, event: K, data: ServerMessages[K]): void {
+  async handleConnection(socket: LiveSocket, request: IncomingMessage): Promise<void> {
+    // Messages sent while authentication runs are kept and handled after it.
+    const early: string[] = [];
+    const keep = (data: Buffer) => early.push(String(data));
+    socket.on('message', keep);
+    const auth = await this.auth.authenticate(request);
+    socket.off('message', keep);
+    if (!auth.ok) return socket.close(auth.code, auth.reason);
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(JSON.stringify({ event, data }), (err) => {
-      if (err) this.logger.warn({ err: err.message }, 'could not send to a dashboard socket');
-    });
+    const conn = await this.open(socket, auth.accountId, request);
+    if (!conn) return;
+    socket.live = conn;
+    socket.on('pong', () => (conn.alive = true));
+    socket.on('message', (data: Buffer) => void this.hub.onMessage(conn, String(data)));
+    for (const m of early) await this.hub.onMessage(conn, m);
   }
 
-  private async authenticate(request: IncomingMessage): Promise<Principal | null> {
-    const header = request.headers.authorization;
-    const bearer = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
-    const key = bearer ?? new URL(request.url ?? '/', 'http://localhost').searchParams.get('key') ?? undefined;
-    return key ? this.accounts.authenticateSecret(key) : null;
+  /** Joins the hub (the metric stream also subscribes its metric here). */
+  protected async open(socket: LiveSocket, accountId: string, _request: IncomingMessage): Promise<LiveConnection | null> {
+    return this.hub.connect(socket, accountId);
+  }
+
+  handleDisconnect(socket: LiveSocket): void {
+    if (socket.live) this.hub.disconnect(socket.live);
   }
 }
+
+export { CLOSE_CODES };

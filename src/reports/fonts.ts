@@ -9,6 +9,9 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { CHART_FONT_FAMILY, FONT_FAMILIES, type FontScript } from './charts/chart-font.js';
+
+export { CHART_FONT_FAMILY, FONT_FAMILIES, type FontScript };
 
 const require = createRequire(import.meta.url);
 
@@ -16,7 +19,6 @@ function packageFile(pkg: string, relative: string): string {
   return join(dirname(require.resolve(`${pkg}/package.json`)), relative);
 }
 
-export type FontScript = 'sc' | 'kr';
 export type FontWeight = 'regular' | 'bold';
 
 /** The four TTF files, by script and weight. */
@@ -38,15 +40,6 @@ export const ALL_FONT_FILES: readonly string[] = [
   FONT_FILES.kr.regular,
   FONT_FILES.kr.bold,
 ];
-
-/** Family names as the TTFs declare them (what an SVG's font-family must say). */
-export const FONT_FAMILIES: Readonly<Record<FontScript, string>> = {
-  sc: 'Noto Sans SC',
-  kr: 'Noto Sans KR',
-};
-
-/** The CSS font-family list charts use: the bundled fonts on the server, the browser's own otherwise. */
-export const CHART_FONT_FAMILY = `${FONT_FAMILIES.sc}, ${FONT_FAMILIES.kr}, sans-serif`;
 
 export interface TextRun {
   text: string;

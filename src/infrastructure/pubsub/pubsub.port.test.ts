@@ -19,7 +19,7 @@ export function typeChecks(bus: PubSub<Channels>, app: PubSub): void {
   // @ts-expect-error a handler of another channel's message
   bus.subscribe('cache.invalidate', (m: { total: number }) => void m);
   // The app's own map holds what the features registered, typed.
-  app.subscribe('live.events', (m) => void m.byName);
+  app.subscribe('live.batch', (m) => void m.events.length);
   app.subscribe('auth.client-revoked', (m) => void m.secretHash.length);
   void app.publish('events.stored', { batch: 'b', count: 1 });
   // @ts-expect-error the app's channels are checked too

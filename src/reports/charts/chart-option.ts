@@ -9,7 +9,7 @@
  * "in progress"; in-progress bars are pale with a dashed outline.
  */
 import type { EChartsOption } from 'echarts';
-import { CHART_FONT_FAMILY } from '../fonts.js';
+import { CHART_FONT_FAMILY } from './chart-font.js';
 import { formatMeasure } from '../render/format.js';
 import type { ChartSpec } from './chart-spec.js';
 
