@@ -47,12 +47,13 @@
  * load generator's own ack time (the response's end) is set against the first arrival at any
  * client. Events arriving up to 2 s after the last ack still count.
  *
- * Sampling as the server does it: a subscription's one-second window opens at the first event
- * after the previous one ended and takes every event until it holds maxPerSecond, then none (the
- * skipped ones are counted in the next message's `matched`). Between the runs no event comes, so
- * every client's window opens on the run's first batch and all clients get the same batches: the
- * line "N of M batches reached some client" shows it. Each of those batches goes to every client
- * at once, the heaviest fan-out; with maxPerSecond at or above BENCH_RATE it is every batch.
+ * Sampling as the server does it: the subscriptions of an account that ask for the same filter and
+ * maxPerSecond form one group, which samples each batch once from a token bucket of up to a
+ * second's worth of events refilled continuously (so under a steady stream every batch gives a
+ * few events), gathers them for at most LIVE_MAX_MESSAGES_PER_SECOND flushes a second and
+ * serializes each flush once for all its sockets. With every client asking the same, as here,
+ * all get the same events; the line "N of M batches reached some client" shows how many batches
+ * gave at least one.
  *
  * Only 127.0.0.1; the run ends after 1 + the number of BENCH_MAX_PER_SECOND values runs.
  */

@@ -43,9 +43,12 @@ export type Subscription =
  * queue is full the oldest message goes, and the socket is told how many it missed (`dropped`).
  * So a slow client costs memory up to its queue and never slows the others.
  */
+/** A message as queued: one to serialize, or one already serialized (an events group's flush). */
+type Queued = ServerMessage | { raw: string };
+
 export class LiveConnection {
   readonly subscriptions = new Map<string, Subscription>();
-  private readonly queue: ServerMessage[] = [];
+  private readonly queue: Queued[] = [];
   private dropped = 0;
   private tokens: number;
   private refilledAt: number;
@@ -67,14 +70,23 @@ export class LiveConnection {
   /** Queues a message and sends what the budget allows. */
   push(message: ServerMessage): void {
     if (this.closed) return;
-    if (!this.coalesce(message)) {
-      this.queue.push(message);
-      while (this.queue.length > this.limits.queue) {
-        this.queue.shift();
-        this.dropped++;
-      }
-    }
+    if (!this.coalesce(message)) this.enqueue(message);
     this.flush();
+  }
+
+  /** Queues a message serialized already (the same text goes to many sockets). */
+  pushRaw(raw: string): void {
+    if (this.closed) return;
+    this.enqueue({ raw });
+    this.flush();
+  }
+
+  private enqueue(message: Queued): void {
+    this.queue.push(message);
+    while (this.queue.length > this.limits.queue) {
+      this.queue.shift();
+      this.dropped++;
+    }
   }
 
   /** Messages waiting (for tests and the bench). */
@@ -92,9 +104,9 @@ export class LiveConnection {
   /** Merges into a waiting message of the same subscription, when one is there. */
   private coalesce(message: ServerMessage): boolean {
     if (message.type !== 'events' && message.type !== 'counters' && message.type !== 'metric') return false;
-    const i = this.queue.findIndex((m) => m.type === message.type && 'subscription' in m && m.subscription === message.subscription);
+    const i = this.queue.findIndex((m) => 'type' in m && m.type === message.type && 'subscription' in m && m.subscription === message.subscription);
     if (i < 0) return false;
-    const waiting = this.queue[i]!;
+    const waiting = this.queue[i] as ServerMessage;
     if (message.type === 'events' && waiting.type === 'events') {
       const events = waiting.events.concat(message.events);
       const matched = waiting.matched + message.matched;
@@ -138,8 +150,8 @@ export class LiveConnection {
     this.timer.unref?.();
   }
 
-  private write(message: ServerMessage): void {
-    this.socket.send(serialize(message), () => undefined);
+  private write(message: Queued): void {
+    this.socket.send('raw' in message ? message.raw : serialize(message), () => undefined);
   }
 }
 

@@ -9,7 +9,8 @@ import { PUBSUB, type PubSub, type Unsubscribe } from '../infrastructure/pubsub/
 import { InsightsService } from '../insights/index.js';
 import { MetricsService } from '../metrics/index.js';
 import { parseClientMessage } from './client-message.js';
-import { LiveConnection, matches, sampleFor, type SocketLike, type Subscription } from './live-connection.js';
+import { EventsGroup } from './events-group.js';
+import { LiveConnection, matches, type SocketLike, type Subscription } from './live-connection.js';
 import { type CountersData, type MetricData, PROTOCOL_VERSION, type ServerMessage } from './live-protocol.js';
 
 /** Largest client message (bytes); the socket's own limit closes a larger one with 1009. */
@@ -24,6 +25,8 @@ const ANNOUNCE_MS = 10_000;
 
 interface AccountLive {
   connections: Set<LiveConnection>;
+  /** The account's events subscriptions, grouped by what they asked for. */
+  groups: Map<string, EventsGroup>;
   recent: LiveEvent[];
   /** This second's tally, and the last complete second's. */
   second: { start: number; count: number; byName: Map<string, number> };
@@ -44,7 +47,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('realtime');
   private readonly accounts = new Map<string, AccountLive>();
   private readonly metrics_ = new Map<string, { at: number; data: Promise<MetricData> }>();
-  private unsubscribe: Unsubscribe | null = null;
+  private unsubscribeBus: Unsubscribe | null = null;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -56,7 +59,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.pubsub.subscribe(LIVE_BATCH_CHANNEL, (m) => this.onBatch(m));
+    this.unsubscribeBus = this.pubsub.subscribe(LIVE_BATCH_CHANNEL, (m) => this.onBatch(m));
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -69,7 +72,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe?.();
+    this.unsubscribeBus?.();
     for (const t of this.timers) clearInterval(t);
     for (const a of this.accounts.values()) for (const c of a.connections) c.close();
   }
@@ -86,6 +89,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
       const now = Date.now();
       account = {
         connections: new Set(),
+        groups: new Map(),
         recent: [],
         second: { start: now - (now % 1000), count: 0, byName: new Map() },
         counters: null,
@@ -103,8 +107,32 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
     conn.close();
     const account = this.accounts.get(conn.accountId);
     if (!account) return;
+    for (const id of [...conn.subscriptions.keys()]) this.unsubscribe(conn, id);
     account.connections.delete(conn);
-    if (account.connections.size === 0) this.accounts.delete(conn.accountId);
+    if (account.connections.size === 0) {
+      for (const g of account.groups.values()) g.close();
+      this.accounts.delete(conn.accountId);
+    }
+  }
+
+  /** Removes a subscription (from its events group too); false when there is none of that id. */
+  private unsubscribe(conn: LiveConnection, id: string): boolean {
+    const sub = conn.subscriptions.get(id);
+    if (!sub) return false;
+    conn.subscriptions.delete(id);
+    if (sub.topic === 'events') {
+      const account = this.accounts.get(conn.accountId);
+      const key = EventsGroup.key(sub.filter, sub.maxPerSecond);
+      const group = account?.groups.get(key);
+      if (group) {
+        for (const m of group.members) if (m.conn === conn && m.id === id) group.members.delete(m);
+        if (group.members.size === 0) {
+          group.close();
+          account!.groups.delete(key);
+        }
+      }
+    }
+    return true;
   }
 
   /** Sockets open on this replica (for the bench and readiness). */
@@ -120,7 +148,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
     const m = parsed.message;
     if (m.type === 'ping') return conn.push({ type: 'pong' });
     if (m.type === 'unsubscribe') {
-      if (!conn.subscriptions.delete(m.id)) return conn.push({ type: 'error', code: 'not_subscribed', message: `no subscription "${m.id}"`, subscription: m.id });
+      if (!this.unsubscribe(conn, m.id)) return conn.push({ type: 'error', code: 'not_subscribed', message: `no subscription "${m.id}"`, subscription: m.id });
       return conn.push({ type: 'unsubscribed', subscription: m.id });
     }
     if (!conn.subscriptions.has(m.id) && conn.subscriptions.size >= MAX_SUBSCRIPTIONS) {
@@ -143,14 +171,20 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
         conn.push({ type: 'error', code: notFound ? 'not_found' : 'metric_failed', message: notFound ? `no metric ${sub.metricId} in this account` : 'the metric could not be computed', subscription: sub.id });
         return false;
       }
+      this.unsubscribe(conn, sub.id);
       conn.subscriptions.set(sub.id, sub);
       conn.push({ type: 'subscribed', subscription: sub.id, topic: 'metric' });
       conn.push({ type: 'metric', subscription: sub.id, snapshot: true, ...slicePoints(data, sub.points) });
       return true;
     }
+    this.unsubscribe(conn, sub.id); // a subscription of the same name is replaced
     conn.subscriptions.set(sub.id, sub);
     conn.push({ type: 'subscribed', subscription: sub.id, topic: sub.topic });
     if (sub.topic === 'events') {
+      const key = EventsGroup.key(sub.filter, sub.maxPerSecond);
+      let group = account.groups.get(key);
+      if (!group) account.groups.set(key, (group = new EventsGroup(sub.filter, sub.maxPerSecond, 1000 / this.config.live.maxMessagesPerSecond)));
+      group.members.add({ conn, id: sub.id });
       const recent = account.recent.filter((e) => matches(sub.filter, e)).slice(-sub.maxPerSecond);
       conn.push({ type: 'events', subscription: sub.id, snapshot: true, sampleRate: 1, matched: recent.length, events: recent });
     } else {
@@ -169,13 +203,7 @@ export class LiveHub implements OnModuleInit, OnModuleDestroy {
     for (const e of m.events) account.second.byName.set(e.eventName, (account.second.byName.get(e.eventName) ?? 0) + 1);
     account.recent.push(...m.events);
     if (account.recent.length > RECENT_EVENTS) account.recent.splice(0, account.recent.length - RECENT_EVENTS);
-    for (const conn of account.connections) {
-      for (const sub of conn.subscriptions.values()) {
-        if (sub.topic !== 'events') continue;
-        const message = sampleFor(sub, m.events, now);
-        if (message) conn.push(message);
-      }
-    }
+    for (const group of account.groups.values()) group.offer(m.events, now);
   }
 
   /** Starts a new second's tally, keeping the last complete one as the counters. */
