@@ -48,20 +48,9 @@ export type Topic = Extract<ClientMessage, { type: 'subscribe' }>['topic'];
 
 // ---- Server → client ------------------------------------------------------------------------
 
-/** An event as the live stream shows it. */
-export interface LiveEvent {
-  eventId: string;
-  eventType: string;
-  eventName: string;
-  /** ISO 8601 */
-  timestamp: string;
-  userId?: string;
-  anonymousId?: string;
-  sessionId?: string;
-  properties: Record<string, unknown>;
-  /** When the service acknowledged it (epoch ms): what the latency is measured from. */
-  receivedAt: number;
-}
+/** An event as the live stream shows it (the live bus carries the same). */
+export type { LiveEvent } from '../events/index.js';
+import type { LiveEvent } from '../events/index.js';
 
 export interface CountersData {
   /** Start of the second the counts are for, ISO 8601. */
