@@ -61,10 +61,10 @@ import { createApp } from '../src/app.factory.js';
 import { type AppConfig, loadConfig } from '../src/config/config.schema.js';
 import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import { ParamBag } from '../src/infrastructure/clickhouse/query/query-kit.js';
-import { ROLLUP_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
 import { MetricsService } from '../src/metrics/index.js';
 import { createRootLogger } from '../src/observability/logger.js';
 import { percentile, ROOT_KEY } from './embedded-service.js';
+import { loadMetricsDataset } from './metrics-dataset.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 1000);
@@ -76,40 +76,6 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** An evaluation job's tries (EVALUATE_ATTEMPTS in alert-evaluator.ts). */
 const EVALUATE_ATTEMPTS = 3;
-
-/** Synthetic events straight into the events table, as bench/metrics loads them (the rollup's view fills too). */
-async function load(dataDir: string, accountId: string, now: number) {
-  const { Session, drainPending } = await import('chdb');
-  const session = new Session(join(dataDir, 'chdb'));
-  const props = Array.from({ length: 30 }, (_, k) => {
-    // p0..p9 low-cardinality strings, p10..p19 numbers, p20..p29 higher-cardinality strings
-    if (k < 10) return `'"p${k}":"v', toString((number * ${k + 7}) % ${k + 3}), '"'`;
-    if (k < 20) return `'"p${k}":', toString((number * ${k + 13}) % 1000)`;
-    return `'"p${k}":"x', toString(cityHash64(number, ${k}) % 5000), '"'`;
-  });
-  const started = performance.now();
-  session.query(
-    `INSERT INTO events (account_id, event_id, event_type, event_name, timestamp, received_at, session_id, user_id,
-       anonymous_id, properties, ip, user_agent, locale, browser, browser_version, os, os_version, device_type, search_text)
-     SELECT '${accountId}', generateUUIDv4(number), 'track', concat('event_', toString(cityHash64(number, 1) % 50)),
-       fromUnixTimestamp64Milli(toInt64(${now} - (cityHash64(number, 2) % ${30 * DAY}))) AS ts, ts,
-       concat('s', toString(intDiv(cityHash64(number, 3) % 100000, 1) * 10 + number % 10)),
-       concat('u', toString(cityHash64(number, 4) % 100000)), '',
-       concat('{', ${props.join(", ',', ")}, '}'),
-       '127.0.0.1', '', 'en-US', 'Chrome', '120', 'Mac OS', '14', 'desktop', ''
-     FROM numbers(${EVENTS})
-     SETTINGS max_insert_block_size = 1048576`,
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const size = session.query(
-    `SELECT sumIf(bytes_on_disk, table = 'events'), sumIf(rows, table = 'events'), sumIf(rows, table = '${ROLLUP_TABLE}') FROM system.parts WHERE active`,
-    'TSV',
-  );
-  const [bytes, rows, rollupRows] = size.trim().split('\t').map(Number) as [number, number, number];
-  session.close();
-  await drainPending();
-  return { seconds, bytes, rows, rollupRows };
-}
 
 function benchConfig(): AppConfig {
   const given = Object.fromEntries(['CHDB_SESSIONS', 'JOBS_CONCURRENCY', 'QUERY_TIMEOUT_MS'].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
@@ -218,7 +184,7 @@ async function main(): Promise<void> {
     const { app, call } = await boot(config);
     const created = await call('POST', '/api/accounts', ROOT_KEY, { name: 'bench' });
     await app.close();
-    const loaded = await load(DATA_DIR, created.id, Date.now());
+    const loaded = await loadMetricsDataset(DATA_DIR, created.id, Date.now(), EVENTS);
     console.log(
       `load: ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s (the per-minute rollup's view included); ` +
         `events on disk ${(loaded.bytes / 2 ** 20).toFixed(0)} MiB; rollup ${loaded.rollupRows.toLocaleString('en')} rows`,

@@ -68,8 +68,10 @@ export class AlertObserver {
         plan?.windows.forEach(need);
       }
     }
-    const values = await this.values(alert, [...needed.values()].sort((a, b) => a.from - b.from));
-    const countLike = alert.condition === 'anomaly' && (await this.isCountLike(alert));
+    // The definition once per evaluation: it keys the cached values and says whether it counts.
+    const metric = await this.metrics.get(alert.accountId, alert.metricId); // 404 when deleted: an error observation
+    const values = await this.values(alert, metric, [...needed.values()].sort((a, b) => a.from - b.from));
+    const countLike = alert.condition === 'anomaly' && isCountLike(metric);
     return windows.map((w, i) => {
       const value = values.get(w.from) ?? null;
       const base = { windowStart: w.from, windowEnd: w.to, value };
@@ -93,8 +95,7 @@ export class AlertObserver {
    * another alert of the metric) answered the window, else queried, at most WINDOWS_PER_QUERY
    * windows at a time.
    */
-  private async values(alert: Judged, windows: Window[]): Promise<Map<number, number | null>> {
-    const metric = await this.metrics.get(alert.accountId, alert.metricId); // 404 when deleted: an error observation
+  private async values(alert: Judged, metric: MetricRef, windows: Window[]): Promise<Map<number, number | null>> {
     const where = alert.dimension ? { dimension: alert.dimension.name, value: alert.dimension.value } : undefined;
     const prefix = `${alert.accountId}|${metric.id}|${metric.version}|${where ? `${where.dimension}=${where.value}` : ''}|`;
     const now = Date.now();
@@ -140,12 +141,6 @@ export class AlertObserver {
     if (this.values_.size >= MAX_CACHED_VALUES) [...this.values_.keys()].slice(0, this.values_.size >> 1).forEach((k) => this.values_.delete(k));
   }
 
-  /** Counts vary at least by their square root: the band of a count is never narrower. */
-  private async isCountLike(alert: Judged): Promise<boolean> {
-    const metric = await this.metrics.get(alert.accountId, alert.metricId);
-    return !metric.formula && (metric.type === 'histogram' || metric.aggregation === 'count' || metric.aggregation === 'unique');
-  }
-
   /** The minute of the account's first event (from the per-minute rollup), cached for a while. */
   async historyStart(accountId: string, now = Date.now()): Promise<number | null> {
     const cached = this.historyStarts.get(accountId);
@@ -160,6 +155,13 @@ export class AlertObserver {
     this.historyStarts.set(accountId, { at: now, value });
     return value;
   }
+}
+
+type MetricRef = Awaited<ReturnType<MetricsService['get']>>;
+
+/** Counts vary at least by their square root: the band of a count is never narrower. */
+function isCountLike(metric: MetricRef): boolean {
+  return !metric.formula && (metric.type === 'histogram' || metric.aggregation === 'count' || metric.aggregation === 'unique');
 }
 
 function describeApiError(err: ApiError): string {

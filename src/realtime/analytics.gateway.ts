@@ -1,9 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.schema.js';
 import { LiveAuthService } from './live-auth.service.js';
 import type { LiveConnection } from './live-connection.js';
 import { LiveHub, MAX_CLIENT_MESSAGE_BYTES } from './live-hub.service.js';
@@ -23,7 +20,6 @@ export class AnalyticsGateway implements OnGatewayConnection, OnGatewayDisconnec
   constructor(
     protected readonly hub: LiveHub,
     protected readonly auth: LiveAuthService,
-    @Inject(APP_CONFIG) protected readonly config: AppConfig,
   ) {}
 
   async handleConnection(socket: LiveSocket, request: IncomingMessage): Promise<void> {
