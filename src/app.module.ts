@@ -16,6 +16,8 @@ import { DashboardModule } from './realtime/dashboard.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { OpenPanelModule } from './sources/openpanel/openpanel.module.js';
 import { RestSourceModule } from './sources/rest/rest.module.js';
+import { FechatterModule } from './sources/fechatter/fechatter.module.js';
+import { StatusModule } from './common/status/status.registry.js';
 
 @Module({})
 export class AppModule {
@@ -24,6 +26,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        StatusModule,
         InfrastructureModule.forRoot(config, overrides),
         // Here so the signing key exists from the first start; features import SigningModule themselves.
         SigningModule,
@@ -33,6 +36,8 @@ export class AppModule {
         ObservabilityModule,
         ReportsModule,
         AlertsModule,
+        // Fechatter's HTTP API where HTTP is served, its NATS stream where background work runs.
+        FechatterModule.forRoot(config),
         // A worker serves only /health and /ready; the API modules stay out of it.
         ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule, DashboardModule]),
       ],

@@ -43,7 +43,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const decided = this.decide(exception);
     const { status, headers } = decided;
-    const error = status === 415 ? unsupportedMediaType(request?.headers['content-type']) : decided.body;
+    // Fastify's own 415 (no parser for the type) says what to send; a route's own 415 says it itself.
+    const error = status === 415 && !(exception instanceof ApiError) ? unsupportedMediaType(request?.headers['content-type']) : decided.body;
     if (status >= 500) {
       this.logger.error({ reqId: request?.id, url: request?.url, err: exception }, 'request failed');
     }

@@ -90,6 +90,19 @@ export interface AppConfig {
     heartbeatMs: number;
     metricIntervalMs: number;
   };
+  fechatter: {
+    /** Consume Fechatter's analytics stream from NATS JetStream. */
+    natsEnabled: boolean;
+    /** FECHATTER_NATS_URL, else NATS_URL. */
+    natsUrl: string | undefined;
+    /** The account the stream's events are recorded in. */
+    accountId: string | undefined;
+    stream: string;
+    /** A subject filter (`fechatter.analytics.>`). */
+    subjects: string;
+    consumer: string;
+    deadLetterStream: string;
+  };
 }
 
 type Parser<T> = (raw: string) => T;
@@ -489,6 +502,51 @@ export const SETTINGS = {
     description: 'Seconds between updates of a live custom metric (each metric computed once per tick for all its subscribers)',
     parse: integer(1, 3600),
   },
+  fechatterNatsEnabled: {
+    env: 'FECHATTER_NATS_ENABLED',
+    default: 'false',
+    description: "Consume Fechatter's analytics events from NATS JetStream (stream FECHATTER_NATS_STREAM, subjects FECHATTER_NATS_SUBJECTS); needs FECHATTER_ACCOUNT_ID and a NATS URL",
+    parse: bool,
+  },
+  fechatterNatsUrl: {
+    env: 'FECHATTER_NATS_URL',
+    default: undefined,
+    description: "NATS servers Fechatter publishes to (comma-separated); unset: NATS_URL. Set it alone to consume Fechatter's stream while the ingest log stays local",
+    parse: (raw: string) => {
+      for (const server of raw.split(',')) urlWith('nats', 'tls')(server.trim());
+      return raw;
+    },
+  },
+  fechatterAccountId: {
+    env: 'FECHATTER_ACCOUNT_ID',
+    default: undefined,
+    description: "The account Fechatter's NATS events are recorded in (its id, from POST /api/accounts)",
+    parse: identifier(/^[A-Za-z0-9_-]{1,100}$/, 'an account id'),
+  },
+  fechatterNatsStream: {
+    env: 'FECHATTER_NATS_STREAM',
+    default: 'ANALYTICS',
+    description: "Fechatter's JetStream stream; created if missing with Fechatter's limits (file storage, 30 days, 1 GB, 10 M messages), left as it is if it exists",
+    parse: identifier(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -'),
+  },
+  fechatterNatsSubjects: {
+    env: 'FECHATTER_NATS_SUBJECTS',
+    default: 'fechatter.analytics.>',
+    description: "Subjects of Fechatter's stream that are consumed (a message on a subject ending in .batch may be a BatchRecordEventsRequest)",
+    parse: identifier(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.>)?$/, 'a dot-separated NATS subject, optionally ending in .>'),
+  },
+  fechatterNatsConsumer: {
+    env: 'FECHATTER_NATS_CONSUMER',
+    default: 'analytics-processor',
+    description: "Durable pull consumer on Fechatter's stream, shared by all workers (Fechatter's own name by default)",
+    parse: identifier(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -'),
+  },
+  fechatterNatsDeadLetterStream: {
+    env: 'FECHATTER_NATS_DEAD_LETTER_STREAM',
+    default: 'ANALYTICS_DEAD_LETTER',
+    description: 'Stream that keeps undecodable or refused Fechatter messages (subjects dead-letter.<this name>.<original subject>, 30 days), with the reason in a header',
+    parse: identifier(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -'),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export class ConfigError extends Error {
@@ -528,6 +586,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (problems.length === 0 && v.role !== 'all' && !v.clickhouseUrl) {
     problems.push(`ROLE=${v.role} needs CLICKHOUSE_URL: separate processes cannot share an embedded chDB directory`);
+  }
+  if (problems.length === 0 && v.fechatterNatsEnabled && !(v.fechatterNatsUrl ?? v.natsUrl)) {
+    problems.push('FECHATTER_NATS_ENABLED needs FECHATTER_NATS_URL or NATS_URL: the NATS servers Fechatter publishes to');
+  }
+  if (problems.length === 0 && v.fechatterNatsEnabled && !v.fechatterAccountId) {
+    problems.push("FECHATTER_NATS_ENABLED needs FECHATTER_ACCOUNT_ID: the account Fechatter's events are recorded in");
   }
   if (v.elasticsearchApiKey && (v.elasticsearchUsername || v.elasticsearchPassword)) {
     problems.push('ELASTICSEARCH_API_KEY and ELASTICSEARCH_USERNAME/PASSWORD are alternatives: set one');
@@ -603,6 +667,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       queueMessages: v.liveQueueMessages!,
       heartbeatMs: v.liveHeartbeat! * 1000,
       metricIntervalMs: v.liveMetricInterval! * 1000,
+    },
+    fechatter: {
+      natsEnabled: v.fechatterNatsEnabled!,
+      natsUrl: v.fechatterNatsUrl ?? v.natsUrl,
+      accountId: v.fechatterAccountId,
+      stream: v.fechatterNatsStream!,
+      subjects: v.fechatterNatsSubjects!,
+      consumer: v.fechatterNatsConsumer!,
+      deadLetterStream: v.fechatterNatsDeadLetterStream!,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EnrichedEventRow, RequestContext } from './event.types.js';
+import type { EnrichedEventRow, GeoInput, RequestContext } from './event.types.js';
 import type { ValidatedEvent } from './event.validator.js';
 import type { UserAgentParser } from './user-agent.parser.js';
 import type { WebContextResolver } from './web-context.js';
@@ -40,6 +40,17 @@ export function toEventRow(
     device_type: ua.deviceType,
     search_text: [eventName.toLowerCase(), ...event.searchValues].join(' '),
     ...web.resolve(e.context?.page, ip),
+    ...givenPlace(e.context?.geo),
     ...(ua.isBot ? { is_bot: 1 as const } : {}),
   };
+}
+
+/** The place fields the sender gave (non-empty): they replace the IP lookup's. */
+function givenPlace(geo: GeoInput | undefined): Partial<Record<'country' | 'region' | 'city', string>> {
+  if (!geo) return {};
+  const out: Partial<Record<'country' | 'region' | 'city', string>> = {};
+  if (geo.country) out.country = geo.country;
+  if (geo.region) out.region = geo.region;
+  if (geo.city) out.city = geo.city;
+  return out;
 }

@@ -10,7 +10,17 @@ export interface EventInput {
   userId?: string;
   anonymousId?: string;
   properties?: Record<string, unknown>;
-  context?: { ip?: string; userAgent?: string; locale?: string; page?: PageInput };
+  context?: { ip?: string; userAgent?: string; locale?: string; page?: PageInput; geo?: GeoInput };
+}
+
+/**
+ * Where the sender says the user is (a CDN's country header, a client's own lookup): it wins
+ * over the lookup of the IP for the fields it gives.
+ */
+export interface GeoInput {
+  country?: string;
+  region?: string;
+  city?: string;
 }
 
 /** What the request itself tells about the sender, used when the event does not say. */

@@ -29,7 +29,9 @@ const KNOWN_FIELDS = new Set([
   'properties',
   'context',
 ]);
-const CONTEXT_FIELDS = new Set(['ip', 'userAgent', 'locale', 'page']);
+const CONTEXT_FIELDS = new Set(['ip', 'userAgent', 'locale', 'page', 'geo']);
+const GEO_FIELDS = new Set(['country', 'region', 'city']);
+const MAX_PLACE_LENGTH = 128;
 const PAGE_FIELDS: Record<string, number> = { url: 2048, referrer: 2048, title: 512 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // ISO 8601 date-time with an explicit zone (Z or ±hh:mm), or a plain date.
@@ -236,7 +238,7 @@ function checkContext(v: unknown, field: string, errors: FieldProblem[]): void {
   }
   const c = v as Record<string, unknown>;
   for (const key of Object.keys(c)) {
-    if (!CONTEXT_FIELDS.has(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known context field (ip, userAgent, locale, page)' });
+    if (!CONTEXT_FIELDS.has(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known context field (ip, userAgent, locale, page, geo)' });
   }
   if (c.ip !== undefined && c.ip !== null && (typeof c.ip !== 'string' || isIP(c.ip) === 0)) {
     errors.push({ field: `${field}.ip`, message: 'must be an IPv4 or IPv6 address' });
@@ -251,6 +253,17 @@ function checkContext(v: unknown, field: string, errors: FieldProblem[]): void {
       errors.push({ field: `${field}.locale`, message: `must be a string of at most ${EVENT_LIMITS.maxLocaleLength} characters` });
   }
   if (c.page !== undefined && c.page !== null) checkPage(c.page, `${field}.page`, errors);
+  if (c.geo !== undefined && c.geo !== null) checkGeo(c.geo, `${field}.geo`, errors);
+}
+
+function checkGeo(v: unknown, field: string, errors: FieldProblem[]): void {
+  if (typeof v !== 'object' || Array.isArray(v)) return void errors.push({ field, message: 'must be an object {country, region, city}' });
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    if (!GEO_FIELDS.has(key)) errors.push({ field: `${field}.${key}`, message: 'is not a known geo field (country, region, city)' });
+    else if (value !== undefined && value !== null && (typeof value !== 'string' || value.length > MAX_PLACE_LENGTH)) {
+      errors.push({ field: `${field}.${key}`, message: `must be a string of at most ${MAX_PLACE_LENGTH} characters` });
+    }
+  }
 }
 
 function checkPage(v: unknown, field: string, errors: FieldProblem[]): void {

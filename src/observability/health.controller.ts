@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { IngestPipelineService } from '../events/ingest-pipeline.service.js';
 import { IngestService } from '../events/ingest.service.js';
+import { StatusRegistry } from '../common/status/status.registry.js';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { DOCUMENT_STORE, type DocumentStore } from '../infrastructure/documents/documents.port.js';
 
@@ -12,6 +13,7 @@ export class HealthController {
     @Inject(DOCUMENT_STORE) private readonly documents: DocumentStore,
     private readonly pipeline: IngestPipelineService,
     private readonly ingest: IngestService,
+    private readonly status: StatusRegistry,
   ) {}
 
   /** Liveness: the process answers. */
@@ -38,6 +40,7 @@ export class HealthController {
         ingestLog: { kind: this.pipeline.stats().kind, up: ingestLog },
       },
       ingest: { ...this.pipeline.stats(), ...this.ingest.stats() },
+      ...this.status.snapshot(),
     };
   }
 }
