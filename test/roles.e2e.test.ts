@@ -4,7 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it as test } from 'node:test';
-import { call, createAccount, type Credentials, storedEventIds, waitForStoredEvents } from './support/app.js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { call, createAccount, type Credentials, eventually, storedEventIds, waitForStoredEvents } from './support/app.js';
+import { encodeEvent } from './support/fechatter.js';
 import { ChdbHttpHarness } from './support/chdb-http-harness.js';
 import { ServiceProcess } from './support/service-process.js';
 import { connectWs } from './support/ws.js';
@@ -21,6 +24,7 @@ describe('api and worker as separate processes on JetStream', () => {
   let api: ServiceProcess;
   let apiDataDir: string;
   let acct: Credentials;
+  const fechatterStreams: string[] = [];
 
   const worker = () => {
     const w = new ServiceProcess({ ...env, ROLE: 'worker', DATA_DIR: mkdtempSync(join(tmpdir(), 'roles-worker-')) });
@@ -53,7 +57,7 @@ describe('api and worker as separate processes on JetStream', () => {
     if (skip) return;
     for (const p of processes) await p.stop('SIGKILL');
     await harness.stop();
-    await deleteStreams([stream]);
+    await deleteStreams([stream, ...fechatterStreams]);
   });
 
   it('stores every acknowledged event exactly once when the worker is killed -9 midway', async () => {
@@ -111,6 +115,55 @@ describe('api and worker as separate processes on JetStream', () => {
     assert.equal(live.subscription, 'feed');
     dashboard.close();
     await replicaB.stop('SIGTERM');
+  });
+
+  it("consumes Fechatter's NATS stream on a worker: killed -9 midway, the next worker stores every event once", async () => {
+    const fechatter = {
+      FECHATTER_NATS_ENABLED: 'true',
+      FECHATTER_ACCOUNT_ID: acct.accountId,
+      FECHATTER_NATS_STREAM: `F${stream}`,
+      FECHATTER_NATS_SUBJECTS: `${stream.toLowerCase()}.fechatter.analytics.>`,
+      FECHATTER_NATS_DEAD_LETTER_STREAM: `FDL${stream}`,
+    };
+    fechatterStreams.push(fechatter.FECHATTER_NATS_STREAM, fechatter.FECHATTER_NATS_DEAD_LETTER_STREAM);
+    // The worker knows the account from the api's NeDB files (MongoDB in production).
+    const fechatterWorker = () => {
+      const w = new ServiceProcess({ ...env, ...fechatter, ROLE: 'worker', DATA_DIR: apiDataDir });
+      processes.push(w);
+      return w;
+    };
+    let w = fechatterWorker();
+    await w.start(); // creates the stream and the consumer
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      const total = 3000;
+      // Without client timestamps: each event is identified by its place in the stream.
+      for (let i = 0; i < total; i += 100) {
+        await Promise.all(
+          Array.from({ length: 100 }, (_, j) =>
+            js.publish(`${stream.toLowerCase()}.fechatter.analytics.message.sent`, encodeEvent('message_sent', { client_id: `c${(i + j) % 50}` }, { type: 'text', size: i + j })),
+          ),
+        );
+      }
+      await eventually(async () => {
+        const info = await jsm.consumers.info(fechatter.FECHATTER_NATS_STREAM, 'analytics-processor');
+        assert.ok(info.delivered.stream_seq > 0);
+      }, 20_000);
+      await w.stop('SIGKILL');
+      w = fechatterWorker();
+      await w.start();
+      const stored = await waitForStoredEvents(api.url, acct.read, 'message_sent', total, { everyMs: 500 });
+      await new Promise((r) => setTimeout(r, 3000)); // a late redelivery would add a duplicate now
+      const again = await storedEventIds(api.url, acct.read, 'message_sent');
+      assert.equal(stored.length, total, `worker said:\n${w.output.slice(-3000)}`);
+      assert.equal(again.length, total, 'none stored twice');
+      assert.equal(new Set(again).size, total);
+    } finally {
+      await nc.close();
+      await w.stop('SIGTERM');
+    }
   });
 
   it('serves only health and readiness on a worker, and the API on an api process', async () => {
