@@ -7,8 +7,16 @@
  * summarizes: it prints how long the writer took to store it after the last ack, and checks the
  * session rollup counts exactly the stored sessions.
  *
+ * Fechatter's source: batches of 100 protobuf events (`POST /api/batch`) and the same events as
+ * JSON (`/api/batch/json`), against the Events API's JSON batches above; then, with NATS
+ * reachable, the service restarted with FECHATTER_NATS_ENABLED consumes BENCH_NATS_MESSAGES
+ * messages published to `fechatter.analytics.>` (one event each): the time until all are stored,
+ * with when the publisher finished and when the consumer had acknowledged the last one, so the
+ * slowest stage shows.
+ *
  *   npm run bench:ingest   (BENCH_CONNECTIONS=100, BENCH_SINGLE_REQUESTS=200000, BENCH_BATCH_REQUESTS=4000,
- *                           BENCH_WEB_REQUESTS=2000, BENCH_WEB_DEVICES=20000)
+ *                           BENCH_WEB_REQUESTS=2000, BENCH_WEB_DEVICES=20000, BENCH_NATS_MESSAGES=200000,
+ *                           BENCH_NATS_URL=nats://127.0.0.1:4222)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +24,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { AnalyticsEventType, BatchRecordEventsRequestType } from '../src/sources/fechatter/fechatter-proto.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 // Fixed request counts rather than a duration: every request completes, so the client's count
@@ -24,6 +35,8 @@ const SINGLE_REQUESTS = Number(process.env.BENCH_SINGLE_REQUESTS ?? 200_000);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 4_000);
 const WEB_REQUESTS = Number(process.env.BENCH_WEB_REQUESTS ?? 2_000);
 const WEB_DEVICES = Number(process.env.BENCH_WEB_DEVICES ?? 20_000);
+const NATS_MESSAGES = Number(process.env.BENCH_NATS_MESSAGES ?? 200_000);
+const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const ROOT = 'bench-root-key-0123456789abcdef';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -51,6 +64,28 @@ function webBatch(): string {
   });
   return JSON.stringify({ events });
 }
+/**
+ * A Fechatter message_sent event as its clients send it. Each has its own client timestamp (so
+ * none is taken for a retry of another), and 50 clients share the traffic.
+ */
+let fechatterEvents = 0;
+const FECHATTER_BASE_TS = Date.now() - 3_600_000;
+function fechatterEvent(appVersion = '1.4.0') {
+  const n = fechatterEvents++;
+  return {
+    context: { client_id: `desktop-${n % 50}`, user_id: `user-${n % 500}`, app_version: appVersion, client_ts: FECHATTER_BASE_TS + n },
+    message_sent: { chat_id: `chat-${n % 30}`, type: 'text', size: 150, total_files: 0, has_mentions: n % 7 === 0, has_links: false },
+  };
+}
+/** Bodies made before the run (as the JSON runs' are), so the client's own encoding is not timed. */
+function fechatterBodies(count: number, encode: (events: ReturnType<typeof fechatterEvent>[]) => string | Buffer): (string | Buffer)[] {
+  return Array.from({ length: count }, () => encode(Array.from({ length: 100 }, fechatterEvent)));
+}
+const protobufBatch = (events: ReturnType<typeof fechatterEvent>[]) =>
+  Buffer.from(BatchRecordEventsRequestType.encode(BatchRecordEventsRequestType.fromObject({ events })).finish());
+const jsonBatch = (events: ReturnType<typeof fechatterEvent>[]) =>
+  JSON.stringify({ events: events.map(({ context, message_sent }) => ({ context, event_type: { message_sent } })) });
+
 const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15';
 
 interface Run {
@@ -93,16 +128,17 @@ async function load(
   eventsPerRequest: number,
   amount: number,
   secret?: string,
-  makeBody?: () => string,
+  makeBody?: () => string | Buffer,
+  contentType = 'application/json',
 ): Promise<Run> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': UA };
+  const headers: Record<string, string> = { 'content-type': contentType, 'user-agent': UA };
   if (secret) headers.authorization = `Bearer ${secret}`;
   // autocannon notices that `amount` is reached on a one-second tick, so time the run from the
   // start to the last response instead of to the promise's resolution.
   const started = performance.now();
   let lastResponse = started;
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
-    const requests = makeBody ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: makeBody() }) }] : undefined;
+    const requests = makeBody ? [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: makeBody() as string }) }] : undefined;
     const instance = autocannon({ url, method: 'POST', headers, body, connections: CONNECTIONS, amount, requests }, (err, result) =>
       err ? reject(err) : resolve(result),
     );
@@ -154,9 +190,27 @@ async function main(): Promise<void> {
   const write = account.clients.write.clientSecret;
   const read = account.clients.read.clientSecret;
 
+  // Each run starts with the writer idle: a run is not slowed by storing the previous one's events.
+  const settled = async () => {
+    for (;;) {
+      const r = (await (await fetch(`${base}/ready`)).json()) as { ingest: { pendingEvents: number } };
+      if (r.ingest.pendingEvents === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   const single = await load('service, single', `${base}/api/events`, SINGLE, 1, SINGLE_REQUESTS, write);
+  await settled();
   const batch = await load('service, batch 100', `${base}/api/events/batch`, BATCH, 100, BATCH_REQUESTS, write);
+  await settled();
+  const next = (bodies: (string | Buffer)[]) => {
+    let i = 0;
+    return () => bodies[i++ % bodies.length]!;
+  };
+  const protobuf = await load('Fechatter protobuf, batch 100', `${base}/api/batch`, '', 100, BATCH_REQUESTS, write, next(fechatterBodies(BATCH_REQUESTS, protobufBatch)), 'application/protobuf');
+  await settled();
+  const fechatterJson = await load('Fechatter JSON, batch 100', `${base}/api/batch/json`, '', 100, BATCH_REQUESTS, write, next(fechatterBodies(BATCH_REQUESTS, jsonBatch)));
 
+  await settled();
   // Time from ack to searchable, a few samples.
   const searchable: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -186,7 +240,7 @@ async function main(): Promise<void> {
   const draining = performance.now();
   await stop(service);
   const drainSeconds = (performance.now() - draining) / 1000;
-  const acknowledged = single.ok + batch.ok * 100 + searchable.length + web.ok * 100;
+  const acknowledged = single.ok + batch.ok * 100 + searchable.length + web.ok * 100 + protobuf.ok * 100 + fechatterJson.ok * 100;
   const { Session, drainPending } = await import('chdb');
   const session = new Session(join(dataDir, 'chdb'));
   const stored = Number(session.query('SELECT count() FROM events', 'TSV').trim());
@@ -205,7 +259,9 @@ async function main(): Promise<void> {
   session.close();
   await drainPending();
 
-  const rows = [bareSingle, single, bareBatch, batch, web];
+  const nats = await natsRun(dataDir, (account as unknown as { id: string }).id);
+
+  const rows = [bareSingle, single, bareBatch, batch, protobuf, fechatterJson, web];
   console.log('| run | events/s | requests/s | p50 ms | p99 ms | 2xx | failed | seconds |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
@@ -216,6 +272,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`ratio to bare fastify, single: ${(single.requestsPerSec / bareSingle.requestsPerSec).toFixed(2)}`);
   console.log(`ratio to bare fastify, batch 100: ${(batch.requestsPerSec / bareBatch.requestsPerSec).toFixed(2)}`);
+  console.log(`Fechatter protobuf batches vs Events API JSON batches: ${(protobuf.requestsPerSec / batch.requestsPerSec).toFixed(2)}; vs Fechatter JSON batches: ${(protobuf.requestsPerSec / fechatterJson.requestsPerSec).toFixed(2)}`);
   console.log(`acknowledged events: ${acknowledged}, stored: ${stored} -> ${stored === acknowledged ? 'exact' : 'MISMATCH'}`);
   const webSeconds = web.seconds + drainSeconds;
   console.log(
@@ -227,8 +284,89 @@ async function main(): Promise<void> {
   console.log(
     `ack -> searchable: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (flush interval 1000 ms)`,
   );
+  if (nats) {
+    console.log(
+      `NATS: ${NATS_MESSAGES} messages published in ${nats.publishSeconds.toFixed(1)} s (${Math.round(NATS_MESSAGES / nats.publishSeconds)}/s), ` +
+        `all acknowledged by the consumer at ${nats.ackedSeconds.toFixed(1)} s, all stored at ${nats.storedSeconds.toFixed(1)} s: ` +
+        `${Math.round(NATS_MESSAGES / nats.storedSeconds)} events/s end to end; stored ${nats.stored} -> ${nats.stored === NATS_MESSAGES ? 'exact' : 'MISMATCH'}`,
+    );
+    console.log(
+      `NATS drain vs the store's end-to-end write rate of the web run: ${(NATS_MESSAGES / nats.storedSeconds / ((web.ok * 100) / webSeconds)).toFixed(2)}; ` +
+        `slowest stage: ${nats.slowest}`,
+    );
+  } else console.log('NATS: not reachable at ' + NATS_URL + ', run skipped');
   rmSync(dataDir, { recursive: true, force: true });
-  if (stored !== acknowledged || storedSessions !== rolledSessions) process.exitCode = 1;
+  if (stored !== acknowledged || storedSessions !== rolledSessions || (nats && nats.stored !== NATS_MESSAGES)) process.exitCode = 1;
+}
+
+/**
+ * The service again on the same data, now consuming Fechatter's stream: publishes the messages
+ * (acknowledged by JetStream) and follows the consumer (/ready) until the store holds them all.
+ */
+async function natsRun(dataDir: string, accountId: string) {
+  let nc: Awaited<ReturnType<typeof connect>>;
+  try {
+    nc = await connect({ servers: NATS_URL, timeout: 2000 });
+  } catch {
+    return null;
+  }
+  const stream = `BENCH_FECHATTER_${process.pid}`;
+  const deadLetters = `BENCH_FECHATTER_DL_${process.pid}`;
+  const jsm = await jetstreamManager(nc);
+  const env = {
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ROOT_API_KEY: ROOT,
+    FECHATTER_NATS_ENABLED: 'true',
+    FECHATTER_NATS_URL: NATS_URL,
+    FECHATTER_ACCOUNT_ID: accountId,
+    FECHATTER_NATS_STREAM: stream,
+    FECHATTER_NATS_DEAD_LETTER_STREAM: deadLetters,
+  };
+  const service = await start(join(here, '..', 'src', 'main.js'), 3992, env);
+  const base = 'http://127.0.0.1:3992';
+  const ready = async () => ((await (await fetch(`${base}/ready`)).json()) as { ingest: { flushedEvents: number }; fechatterNats: { messages: number; connected: boolean } });
+  while (!(await ready()).fechatterNats.connected) await new Promise((r) => setTimeout(r, 100));
+  const flushedBefore = (await ready()).ingest.flushedEvents;
+  const js = jetstream(nc);
+  const started = performance.now();
+  let ackedAt = 0;
+  const follow = (async () => {
+    for (;;) {
+      const r = await ready();
+      if (!ackedAt && r.fechatterNats.messages >= NATS_MESSAGES) ackedAt = performance.now();
+      if (r.ingest.flushedEvents - flushedBefore >= NATS_MESSAGES) return performance.now();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  // 1,000 publishes in flight at a time, each acknowledged by JetStream (stored in the stream).
+  for (let i = 0; i < NATS_MESSAGES; i += 1000) {
+    const n = Math.min(1000, NATS_MESSAGES - i);
+    // Distinct events (each its own client timestamp), marked as this run's by their app version.
+    await Promise.all(
+      Array.from({ length: n }, () => js.publish('fechatter.analytics.message.sent', AnalyticsEventType.encode(AnalyticsEventType.fromObject(fechatterEvent('nats'))).finish())),
+    );
+  }
+  const published = performance.now();
+  const storedAt = await follow;
+  await stop(service);
+  const { Session, drainPending } = await import('chdb');
+  const session = new Session(join(dataDir, 'chdb'));
+  const stored = Number(session.query(`SELECT count() FROM events WHERE JSONExtractString(properties, 'app_version') = 'nats'`, 'TSV').trim());
+  session.close();
+  await drainPending();
+  await jsm.streams.delete(stream).catch(() => undefined);
+  await jsm.streams.delete(deadLetters).catch(() => undefined);
+  await nc.close();
+  const publishSeconds = (published - started) / 1000;
+  const ackedSeconds = (ackedAt - started) / 1000;
+  const storedSeconds = (storedAt - started) / 1000;
+  const stages: [string, number][] = [
+    ['publishing (the publisher and JetStream)', publishSeconds],
+    ['consuming into the ingest log (decode, sessions, append)', ackedSeconds - publishSeconds],
+    ['writing the store (after the last ack)', storedSeconds - ackedSeconds],
+  ];
+  return { publishSeconds, ackedSeconds, storedSeconds, stored, slowest: stages.sort((a, b) => b[1] - a[1])[0]![0] };
 }
 
 await main();

@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import type { FieldProblem } from '../../common/api-error.js';
 import type { EventInput, WireFieldNames } from '../../events/index.js';
-import { AnalyticsEventType, BatchRecordEventsRequestType, EventContextType, FECHATTER_EVENT_FAMILY, FECHATTER_EVENT_NAMES, TO_OBJECT } from './fechatter-proto.js';
+import { AnalyticsEventType, EventContextType, FECHATTER_EVENT_FAMILY, FECHATTER_EVENT_NAMES } from './fechatter-proto.js';
 
 /** EventContext with every field present (proto3 defaults), int64 as decimal strings. */
 export interface FechatterContext {
@@ -9,8 +9,9 @@ export interface FechatterContext {
   session_id: string;
   user_id: string;
   app_version: string;
-  client_ts: string;
-  server_ts: string;
+  /** epoch ms (a decimal string only beyond 2^53, which no clock sends) */
+  client_ts: number | string;
+  server_ts: number | string;
   user_agent: string;
   ip: string;
   system: Record<'os' | 'arch' | 'locale' | 'timezone' | 'browser' | 'browser_version', string> | null;
@@ -22,9 +23,12 @@ export interface FechatterEvent {
   /** The oneof member: Fechatter's event name (`message_sent`). */
   name: string;
   context: FechatterContext;
-  /** The member's fields, defaults included; enums by name, 64-bit integers as decimal strings. */
+  /** The member's fields, defaults included; enums by name, 64-bit integers as numbers where exact, else decimal strings. */
   fields: Record<string, unknown>;
-  /** The event's protobuf encoding: the same bytes for the same event in either form. */
+  /**
+   * The event's protobuf bytes: as received (a retry sends the same bytes), or protobufjs's
+   * encoding of a JSON event (the same JSON, the same bytes). The event's identity.
+   */
   encoded: Uint8Array;
 }
 
@@ -33,8 +37,6 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; errors: FieldProb
 export type DecodedBatch = { ok: true; items: Decoded<FechatterEvent>[] } | { ok: false; errors: FieldProblem[] };
 
 const NAMES = new Set(FECHATTER_EVENT_NAMES);
-/** The context of an event that has none: every field at its default. */
-const EMPTY_CONTEXT = EventContextType.toObject(EventContextType.create({}), TO_OBJECT);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const join = (at: string, name: string) => (at ? `${at}.${name}` : name);
 
@@ -46,19 +48,36 @@ export function decodeEventBytes(bytes: Uint8Array, at = 'body'): Decoded<Fechat
   } catch (err) {
     return { ok: false, errors: [{ field: at, message: `is not a protobuf fechatter.v1.AnalyticsEvent (${wireProblem(err)})` }] };
   }
-  return fromMessage(message, at);
+  return fromMessage(message, at, bytes);
 }
 
-/** One raw protobuf BatchRecordEventsRequest (POST /api/batch, `fechatter.analytics.batch`). */
+/**
+ * One raw protobuf BatchRecordEventsRequest (POST /api/batch, a NATS `.batch` message). Its only
+ * field is `repeated AnalyticsEvent events = 1`, so it is split into each event's own bytes here
+ * (each event is decoded, and identified, by its bytes); any other field is skipped as protobuf
+ * skips unknown fields.
+ */
 export function decodeBatchBytes(bytes: Uint8Array, at = 'body'): DecodedBatch {
-  let batch: protobuf.Message & { events?: protobuf.Message[] };
+  const slices: Uint8Array[] = [];
   try {
-    batch = BatchRecordEventsRequestType.decode(bytes) as typeof batch;
+    const reader = protobuf.Reader.create(bytes);
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag === BATCH_EVENTS_TAG) {
+        const length = reader.uint32();
+        const start = reader.pos;
+        reader.skip(length);
+        slices.push(bytes.subarray(start, start + length));
+      } else reader.skipType(tag & 7);
+    }
   } catch (err) {
     return { ok: false, errors: [{ field: at, message: `is not a protobuf fechatter.v1.BatchRecordEventsRequest (${wireProblem(err)})` }] };
   }
-  return { ok: true, items: (batch.events ?? []).map((m, i) => fromMessage(m, `events[${i}]`)) };
+  return { ok: true, items: slices.map((slice, i) => decodeEventBytes(slice, `events[${i}]`)) };
 }
+
+/** Field 1, wire type 2 (length-delimited): `events` of BatchRecordEventsRequest. */
+const BATCH_EVENTS_TAG = (1 << 3) | 2;
 
 /** `{"context": {...}, "event_type": {"<name>": {...}}}` (POST /api/event/json). */
 export function eventFromJson(raw: unknown, at = ''): Decoded<FechatterEvent> {
@@ -99,17 +118,64 @@ export function batchFromJson(raw: unknown): DecodedBatch {
   return { ok: true, items: raw.events.map((e, i) => eventFromJson(e, `events[${i}]`)) };
 }
 
-function fromMessage(message: protobuf.Message, at: string): Decoded<FechatterEvent> {
-  const plain = AnalyticsEventType.toObject(message, TO_OBJECT) as Record<string, unknown>;
-  const name = plain.event_type;
+function fromMessage(message: protobuf.Message, at: string, bytes?: Uint8Array): Decoded<FechatterEvent> {
+  const m = message as unknown as Record<string, unknown>;
+  // The oneof's virtual field names the member that is set.
+  const name = m.event_type;
   if (typeof name !== 'string' || !NAMES.has(name)) {
     return { ok: false, errors: [{ field: join(at === 'body' ? '' : at, 'event_type') || 'event_type', message: `is missing: the event is none of ${FECHATTER_EVENT_NAMES.join(', ')}` }] };
   }
-  const context = (plain.context ?? EMPTY_CONTEXT) as FechatterContext;
+  const context = (m.context ? plainOf(EventContextType, m.context as protobuf.Message) : EMPTY_CONTEXT) as unknown as FechatterContext;
+  const memberType = AnalyticsEventType.fields[name]!.resolvedType as protobuf.Type;
   return {
     ok: true,
-    value: { name, context, fields: (plain[name] ?? {}) as Record<string, unknown>, encoded: AnalyticsEventType.encode(message).finish() },
+    value: { name, context, fields: plainOf(memberType, m[name] as protobuf.Message), encoded: bytes ?? AnalyticsEventType.encode(message).finish() },
   };
+}
+
+type FieldReader = [name: string, read: (m: Record<string, unknown>) => unknown];
+const READERS = new Map<protobuf.Type, FieldReader[]>();
+const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+/**
+ * A message's fields as plain values, defaults included (a decoded message reads absent fields
+ * from its prototype): enums by name, 64-bit integers exact, nested messages the same way (null
+ * when absent). Read field by field with readers made once per type: protobufjs's toObject
+ * with `longs: String` formats every int64 (each client timestamp) through Long's division loop,
+ * which cost more than the decoding.
+ */
+function plainOf(type: protobuf.Type, message: protobuf.Message): Record<string, unknown> {
+  let readers = READERS.get(type);
+  if (!readers) {
+    readers = type.fieldsArray.map((field): FieldReader => {
+      const { name } = field;
+      const resolved = field.resolvedType;
+      if (resolved instanceof protobuf.Type) return [name, (m) => (m[name] ? plainOf(resolved, m[name] as protobuf.Message) : null)];
+      if (resolved instanceof protobuf.Enum) return [name, (m) => resolved.valuesById[m[name] as number] ?? m[name]];
+      if (LONG_TYPES.has(field.type)) return [name, (m) => exactLong(m[name])];
+      return [name, (m) => m[name]];
+    });
+    READERS.set(type, readers);
+  }
+  const out: Record<string, unknown> = {};
+  const m = message as unknown as Record<string, unknown>;
+  for (const [name, read] of readers) out[name] = read(m);
+  return out;
+}
+
+const TWO_32 = 4_294_967_296;
+
+/** The context of an event that has none: every field at its default. */
+const EMPTY_CONTEXT = plainOf(EventContextType, EventContextType.create({}));
+
+/** A 64-bit integer (protobufjs's Long, a number, or a decimal string) as a number when exact, else its decimal string. */
+function exactLong(v: unknown): number | string {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return exactNumber(v);
+  const long = v as { low: number; high: number; unsigned: boolean; toString(): string };
+  const high = long.unsigned ? long.high >>> 0 : long.high;
+  const n = high * TWO_32 + (long.low >>> 0);
+  return Number.isSafeInteger(n) ? n : long.toString();
 }
 
 /** What protobufjs says about bytes it cannot read, in words a sender can act on. */
@@ -183,39 +249,35 @@ export interface EventEnvelope {
  */
 export function toEventInput(event: FechatterEvent, envelope: EventEnvelope): EventInput {
   const c = event.context;
-  const properties: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event.fields)) properties[key] = typeof value === 'string' && isLongField(event.name, key) ? exactNumber(value) : value;
+  // The decoded fields are this event's own object: they become its properties as they are.
+  const properties = event.fields;
   if (c.app_version) properties.app_version = c.app_version;
   const system = nonEmpty(c.system);
   if (system) properties.system = system;
   const clientTs = Number(c.client_ts);
   const ip = envelope.ip ?? (c.ip || undefined);
   const geo = envelope.geo ?? nonEmpty(c.geo);
-  return {
-    ...(envelope.eventId ? { eventId: envelope.eventId } : {}),
+  // Assigned field by field, not spread: this runs for every event, and spreading small
+  // conditional objects cost as much as decoding the event.
+  const context: NonNullable<EventInput['context']> = {
+    // The event's own agent, even when empty: the sending service's HTTP library is not the user's.
+    userAgent: c.user_agent,
+  };
+  if (ip) context.ip = ip;
+  if (system?.locale) context.locale = system.locale;
+  if (geo) context.geo = geo;
+  const input: EventInput = {
     eventType: FECHATTER_EVENT_FAMILY[event.name]!,
     eventName: event.name,
     timestamp: clientTs > 0 ? clientTs : envelope.receivedAt,
-    ...(envelope.sessionId ? { sessionId: envelope.sessionId } : {}),
-    ...(c.user_id ? { userId: c.user_id } : {}),
-    ...(c.client_id ? { anonymousId: c.client_id } : {}),
     properties,
-    context: {
-      ...(ip ? { ip } : {}),
-      // The event's own agent, even when empty: the sending service's HTTP library is not the user's.
-      userAgent: c.user_agent,
-      ...(system?.locale ? { locale: system.locale } : {}),
-      ...(geo ? { geo } : {}),
-    },
+    context,
   };
-}
-
-const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
-
-function isLongField(eventName: string, key: string): boolean {
-  const type = AnalyticsEventType.fields[eventName]?.resolvedType as protobuf.Type | undefined;
-  const field = type?.fields[key];
-  return field !== undefined && LONG_TYPES.has(field.type);
+  if (envelope.eventId) input.eventId = envelope.eventId;
+  if (envelope.sessionId) input.sessionId = envelope.sessionId;
+  if (c.user_id) input.userId = c.user_id;
+  if (c.client_id) input.anonymousId = c.client_id;
+  return input;
 }
 
 /** A 64-bit integer as a JSON number when it is exact as one, else its decimal string. */

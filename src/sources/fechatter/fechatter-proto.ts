@@ -42,6 +42,3 @@ export const FECHATTER_EVENT_FAMILY: Readonly<Record<string, string>> = {
   error_occurred: 'error',
   bot_response: 'bot',
 };
-
-/** Options that turn a decoded message into plain values the same way everywhere. */
-export const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
