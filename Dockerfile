@@ -34,6 +34,8 @@ RUN if [ "$EMBEDDED_CHDB" = "true" ]; then npm install --omit=dev --no-audit --n
 COPY --from=build /app/dist/src ./dist/src
 # The live dashboard's page (/dashboard): static files read at run time; its chart modules are in dist/src.
 COPY --from=build /app/src/realtime/dashboard ./src/realtime/dashboard
+# Fechatter's .proto, read at run time by the Fechatter source (src/sources/fechatter/fechatter-proto.ts).
+COPY --from=build /app/src/sources/fechatter/fechatter.proto ./src/sources/fechatter/fechatter.proto
 RUN mkdir -p /data /reports && chown node:node /data /reports
 USER node
 VOLUME ["/data"]

@@ -165,6 +165,12 @@ const identifier =
     return raw;
   };
 
+/** Comma-separated nats:// or tls:// server URLs. */
+const natsServers: Parser<string> = (raw) => {
+  for (const server of raw.split(',')) urlWith('nats', 'tls')(server.trim());
+  return raw;
+};
+
 const list: Parser<string[]> = (raw) =>
   raw
     .split(',')
@@ -320,10 +326,7 @@ export const SETTINGS = {
     env: 'NATS_URL',
     default: undefined,
     description: 'NATS with JetStream for the durable ingest log (comma-separated servers); the local log under DATA_DIR when unset',
-    parse: (raw: string) => {
-      for (const server of raw.split(',')) urlWith('nats', 'tls')(server.trim());
-      return raw;
-    },
+    parse: natsServers,
   },
   natsStream: {
     env: 'NATS_STREAM',
@@ -512,10 +515,7 @@ export const SETTINGS = {
     env: 'FECHATTER_NATS_URL',
     default: undefined,
     description: "NATS servers Fechatter publishes to (comma-separated); unset: NATS_URL. Set it alone to consume Fechatter's stream while the ingest log stays local",
-    parse: (raw: string) => {
-      for (const server of raw.split(',')) urlWith('nats', 'tls')(server.trim());
-      return raw;
-    },
+    parse: natsServers,
   },
   fechatterAccountId: {
     env: 'FECHATTER_ACCOUNT_ID',
