@@ -69,6 +69,17 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ REDIS_URL: 'http://r' }), /REDIS_URL must be a redis or rediss URL/);
   });
 
+  it("needs an account and a NATS URL to consume Fechatter's stream, and takes NATS_URL for it when it is the only one", () => {
+    assert.throws(() => loadConfig({ FECHATTER_NATS_ENABLED: 'true', FECHATTER_ACCOUNT_ID: 'a' }), /FECHATTER_NATS_ENABLED needs FECHATTER_NATS_URL or NATS_URL/);
+    assert.throws(() => loadConfig({ FECHATTER_NATS_ENABLED: 'true', NATS_URL: 'nats://n:4222' }), /needs FECHATTER_ACCOUNT_ID/);
+    const shared = loadConfig({ FECHATTER_NATS_ENABLED: 'true', FECHATTER_ACCOUNT_ID: 'a', NATS_URL: 'nats://n:4222' });
+    assert.equal(shared.fechatter.natsUrl, 'nats://n:4222');
+    const own = loadConfig({ FECHATTER_NATS_ENABLED: 'true', FECHATTER_ACCOUNT_ID: 'a', FECHATTER_NATS_URL: 'nats://f:4222' });
+    assert.deepEqual([own.fechatter.natsUrl, own.nats.url], ['nats://f:4222', undefined], 'the ingest log stays local');
+    assert.equal(own.fechatter.subjects, 'fechatter.analytics.>');
+    assert.throws(() => loadConfig({ FECHATTER_NATS_SUBJECTS: 'fechatter.*.x y' }), /FECHATTER_NATS_SUBJECTS must be a dot-separated NATS subject/);
+  });
+
   it('is documented: .env.example and the README list every setting with its default', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
