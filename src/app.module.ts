@@ -16,6 +16,7 @@ import { DashboardModule } from './realtime/dashboard.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { OpenPanelModule } from './sources/openpanel/openpanel.module.js';
 import { RestSourceModule } from './sources/rest/rest.module.js';
+import { SegmentModule } from './sources/segment/segment.module.js';
 
 @Module({})
 export class AppModule {
@@ -34,7 +35,7 @@ export class AppModule {
         ReportsModule,
         AlertsModule,
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule, DashboardModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, SegmentModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule, DashboardModule]),
       ],
     };
   }
