@@ -90,12 +90,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
 /**
  * A route whose wire format answers body errors with a status of its own declares it with
  * `@RouteConfig({ bodyErrorStatus, bodyLimit? })`: Segment's HTTP API answers a body over its
- * limit with 400, not 413. Only Fastify's own body errors (a body over the limit) change.
+ * limit with 400, not 413. Only the framework's body errors change (the route's own ApiErrors keep theirs).
  */
 function bodyErrorStatus<T extends { status: number; body: ErrorBody }>(decided: T, exception: unknown, request: FastifyRequest | undefined): T {
   const config = request?.routeOptions?.config as { bodyErrorStatus?: unknown; bodyLimit?: unknown } | undefined;
   const status = config?.bodyErrorStatus;
-  if (typeof status !== 'number' || decided.status !== 413 || exception instanceof ApiError || exception instanceof HttpException) return decided;
+  if (typeof status !== 'number' || decided.status !== 413 || exception instanceof ApiError) return decided;
   const limit = typeof config?.bodyLimit === 'number' ? ` (at most ${config.bodyLimit} bytes here)` : '';
   return { ...decided, status, body: { ...decided.body, message: `${decided.body.message}${limit}`, details: [{ field: 'body', message: `is too large${limit}` }] } };
 }
