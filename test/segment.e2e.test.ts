@@ -156,6 +156,8 @@ describe('Segment HTTP Tracking API', () => {
       assert.equal(wrongBasic.body.error.code, 'unauthorized');
       assert.equal((await post('/v1/track', { userId: 'u', event: 'wrong', writeKey: 'sk_wrong' })).status, 401);
       assert.equal((await post('/v1/batch', { batch: [{ type: 'track', userId: 'u', event: 'wrong' }] })).status, 401, 'no key at all');
+      const wrongHeader = await post('/v1/track', { userId: 'u', event: 'wrong', writeKey: account.write }, 'sk_wrong');
+      assert.equal(wrongHeader.status, 401, 'wrong header credentials are not rescued by the body');
       const malformed = await post('/v1/track', { userId: 'u', event: 'wrong' }, undefined, { authorization: 'Basic !!!' });
       assert.equal(malformed.status, 401);
       assert.match(malformed.body.error.message, /Basic/);

@@ -33,7 +33,9 @@ export class AuthGuard implements CanActivate {
     ]);
     if (!requirement) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = (await this.authenticate(request)) ?? (requirement.bodyWriteKey ? await this.fromBody(request) : null);
+    // The body's writeKey counts only where nothing came in headers: wrong header credentials stay a 401.
+    const principal =
+      requirement.bodyWriteKey && !hasHeaderCredentials(request) ? await this.fromBody(request) : await this.authenticate(request);
     if (!principal) throw ApiError.unauthorized();
     const params = request.params as Record<string, string> | undefined;
     authorize(principal, requirement.permission, {
@@ -75,6 +77,11 @@ export class AuthGuard implements CanActivate {
     if (typeof writeKey !== 'string' || writeKey.length === 0) throw ApiError.unauthorized('writeKey must be a non-empty string (a write client secret)');
     return this.accounts.authenticateSecret(writeKey);
   }
+}
+
+/** Whether the request names credentials in its headers (Authorization, or a client id header). */
+function hasHeaderCredentials(request: AuthenticatedRequest): boolean {
+  return request.headers.authorization !== undefined || CLIENT_HEADER_PAIRS.some(([id, secret]) => request.headers[id] !== undefined || request.headers[secret] !== undefined);
 }
 
 /** The user name of Basic credentials, `base64("<secret>:")`: the secret; the password is ignored. */
