@@ -40,6 +40,12 @@ export async function createApp(config: AppConfig, logger: Pino, overrides: Infr
   // also read form-encoded bodies, so `curl -d '{…}'` (sent as a form) turned the JSON text into
   // a field name; and text/plain, which Fastify reads as a string.
   adapter.getInstance().removeContentTypeParser('text/plain');
+  // A route may declare a smaller body limit of its own, `@RouteConfig({ bodyLimit })` (Segment's
+  // routes: 32 KB a call, 500 KB a batch); Fastify refuses a larger body before reading it.
+  adapter.getInstance().addHook('onRoute', (route) => {
+    const limit = (route.config as { bodyLimit?: unknown } | undefined)?.bodyLimit;
+    if (typeof limit === 'number') route.bodyLimit = limit;
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     logger: new PinoLoggerService(logger),
     bufferLogs: false,

@@ -18,6 +18,7 @@ import { OpenPanelModule } from './sources/openpanel/openpanel.module.js';
 import { RestSourceModule } from './sources/rest/rest.module.js';
 import { FechatterModule } from './sources/fechatter/fechatter.module.js';
 import { StatusModule } from './common/status/status.registry.js';
+import { SegmentModule } from './sources/segment/segment.module.js';
 
 @Module({})
 export class AppModule {
@@ -39,7 +40,7 @@ export class AppModule {
         // Fechatter's HTTP API where HTTP is served, its NATS stream where background work runs.
         FechatterModule.forRoot(config),
         // A worker serves only /health and /ready; the API modules stay out of it.
-        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule, DashboardModule]),
+        ...(config.role === 'worker' ? [] : [AccountsModule, RestSourceModule, OpenPanelModule, SegmentModule, EventsSearchModule, MetricsApiModule, InsightsApiModule, ReportsApiModule, AlertsApiModule, ProfilesModule, RealtimeModule, DashboardModule]),
       ],
     };
   }

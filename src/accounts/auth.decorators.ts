@@ -10,6 +10,11 @@ export interface PermissionRequirement {
   accountParam?: string;
   /** Also let the root key through (account management routes). */
   allowRoot?: boolean;
+  /**
+   * Also take the client secret from a `"writeKey"` field of the JSON body, when no credentials
+   * came in headers (Segment's HTTP API, whose senders may put their write key there).
+   */
+  bodyWriteKey?: boolean;
 }
 
 /** Declares what a route needs from its caller; routes without it are public (health). */

@@ -14,7 +14,9 @@ const CLIENT_HEADER_PAIRS = [
 ] as const;
 
 /**
- * Authenticates `Authorization: Bearer <secret>` or a client id / secret header pair, then
+ * Authenticates `Authorization: Bearer <secret>`, `Authorization: Basic base64("<secret>:")`
+ * (the secret as the user name, as Segment's SDKs send their write key), a client id / secret
+ * header pair, or, on routes that declare `bodyWriteKey`, a `"writeKey"` in the body; then
  * checks the route's declared permission.
  */
 @Injectable()
@@ -31,7 +33,9 @@ export class AuthGuard implements CanActivate {
     ]);
     if (!requirement) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.authenticate(request);
+    // The body's writeKey counts only where nothing came in headers: wrong header credentials stay a 401.
+    const principal =
+      requirement.bodyWriteKey && !hasHeaderCredentials(request) ? await this.fromBody(request) : await this.authenticate(request);
     if (!principal) throw ApiError.unauthorized();
     const params = request.params as Record<string, string> | undefined;
     authorize(principal, requirement.permission, {
@@ -45,8 +49,10 @@ export class AuthGuard implements CanActivate {
   private async authenticate(request: AuthenticatedRequest): Promise<Principal | null> {
     const authorization = request.headers.authorization;
     if (typeof authorization === 'string') {
+      const basic = /^Basic\s+(\S+)\s*$/i.exec(authorization);
+      if (basic) return this.accounts.authenticateSecret(basicUserName(basic[1]!));
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!match) throw ApiError.unauthorized('Authorization must be "Bearer <secret>"');
+      if (!match) throw ApiError.unauthorized('Authorization must be "Bearer <secret>" or "Basic " + base64("<secret>:")');
       return this.accounts.authenticateSecret(match[1]!);
     }
     for (const [idHeader, secretHeader] of CLIENT_HEADER_PAIRS) {
@@ -63,4 +69,28 @@ export class AuthGuard implements CanActivate {
     }
     return null;
   }
+
+  /** The secret in the body's `"writeKey"`, on routes that allow it. */
+  private async fromBody(request: AuthenticatedRequest): Promise<Principal | null> {
+    const writeKey = (request.body as { writeKey?: unknown } | null | undefined)?.writeKey;
+    if (writeKey === undefined) return null;
+    if (typeof writeKey !== 'string' || writeKey.length === 0) throw ApiError.unauthorized('writeKey must be a non-empty string (a write client secret)');
+    return this.accounts.authenticateSecret(writeKey);
+  }
+}
+
+/** Whether the request names credentials in its headers (Authorization, or a client id header). */
+function hasHeaderCredentials(request: AuthenticatedRequest): boolean {
+  return request.headers.authorization !== undefined || CLIENT_HEADER_PAIRS.some(([id, secret]) => request.headers[id] !== undefined || request.headers[secret] !== undefined);
+}
+
+/** The user name of Basic credentials, `base64("<secret>:")`: the secret; the password is ignored. */
+function basicUserName(encoded: string): string {
+  const malformed = () => ApiError.unauthorized('Authorization "Basic" must be base64("<secret>:"): the client secret as the user name, an empty password');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw malformed();
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  if (user.length === 0) throw malformed();
+  return user;
 }

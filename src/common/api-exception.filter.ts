@@ -41,7 +41,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    const decided = this.decide(exception);
+    const decided = bodyErrorStatus(this.decide(exception), exception, request);
     const { status, headers } = decided;
     // Fastify's own 415 (no parser for the type) says what to send; a route's own 415 says it itself.
     const error = status === 415 && !(exception instanceof ApiError) ? unsupportedMediaType(request?.headers['content-type']) : decided.body;
@@ -86,6 +86,19 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     return { status: 500, body: { code: 'internal', message: 'internal error' } };
   }
+}
+
+/**
+ * A route whose wire format answers body errors with a status of its own declares it with
+ * `@RouteConfig({ bodyErrorStatus, bodyLimit? })`: Segment's HTTP API answers a body over its
+ * limit with 400, not 413. Only the framework's body errors change (the route's own ApiErrors keep theirs).
+ */
+function bodyErrorStatus<T extends { status: number; body: ErrorBody }>(decided: T, exception: unknown, request: FastifyRequest | undefined): T {
+  const config = request?.routeOptions?.config as { bodyErrorStatus?: unknown; bodyLimit?: unknown } | undefined;
+  const status = config?.bodyErrorStatus;
+  if (typeof status !== 'number' || decided.status !== 413 || exception instanceof ApiError) return decided;
+  const limit = typeof config?.bodyLimit === 'number' ? ` (at most ${config.bodyLimit} bytes here)` : '';
+  return { ...decided, status, body: { ...decided.body, message: `${decided.body.message}${limit}`, details: [{ field: 'body', message: `is too large${limit}` }] } };
 }
 
 /**
