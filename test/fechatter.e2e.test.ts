@@ -216,6 +216,17 @@ describe('Fechatter analytics over HTTP (protobuf and JSON)', () => {
     assert.equal((await stored(acct.accountId)).length, 1);
   });
 
+  it('takes the write secret as HTTP Basic user name, as an endpoint URL with user info sends it', async () => {
+    const acct = await createAccount(t.url, 'fechatter-basic');
+    const basic = (secret: string) => ({ authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}` });
+    const bytes = encodeEvent('app_start', { client_id: 'basic-1', client_ts: Date.now() });
+    const ok = await fetch(`${t.url}/api/event`, { method: 'POST', headers: basic(acct.write), body: bytes });
+    assert.equal(ok.status, 201);
+    const wrong = await fetch(`${t.url}/api/event`, { method: 'POST', headers: basic('sk_nope'), body: bytes });
+    assert.equal(wrong.status, 401);
+    assert.equal((await stored(acct.accountId)).length, 1);
+  });
+
   it('creates the saved metrics that answer Fechatter’s three questions', async () => {
     const acct = await createAccount(t.url, 'fechatter-metrics');
     const day = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 86_400_000;
