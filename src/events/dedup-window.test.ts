@@ -21,3 +21,19 @@ describe('DedupWindow', () => {
     assert.equal(w.has('a'), false);
   });
 });
+
+describe('DedupWindow beyond its capacity, many times over', () => {
+  it('keeps exactly the most recent keys, and a deleted key can be added again', () => {
+    const capacity = 1000;
+    const w = new DedupWindow(capacity);
+    for (let i = 0; i < 10 * capacity; i++) w.add(`k${i}`);
+    assert.equal(w.size, capacity);
+    assert.equal(w.has(`k${9 * capacity - 1}`), false);
+    assert.equal(w.has(`k${9 * capacity}`), true);
+    assert.equal(w.has(`k${10 * capacity - 1}`), true);
+    w.delete(`k${9 * capacity}`);
+    assert.equal(w.has(`k${9 * capacity}`), false);
+    w.add(`k${9 * capacity}`);
+    assert.equal(w.has(`k${9 * capacity}`), true);
+  });
+});
