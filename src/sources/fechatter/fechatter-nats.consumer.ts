@@ -28,6 +28,7 @@ const DAY_NS = 24 * 3600 * 1e9;
 /** Fechatter's own stream limits, used when the stream does not exist yet. */
 const STREAM_LIMITS = { max_age: 30 * DAY_NS, max_bytes: 1024 ** 3, max_msgs: 10_000_000 };
 const FETCH_MESSAGES = 500;
+const FETCHERS = 2;
 const ACK_WAIT_NS = 30 * 1e9;
 const MAX_RETRY_DELAY_MS = 30_000;
 const ACCOUNT_CHECK_MS = 10_000;
@@ -190,7 +191,15 @@ export class FechatterNatsConsumer implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
+  /**
+   * Two pulls in flight: while one batch is decoded and appended to the ingest log, the next is
+   * already being fetched (one loop alone waited on each round trip in turn).
+   */
   private async consume(accountId: string, consumer: Consumer): Promise<void> {
+    await Promise.all(Array.from({ length: FETCHERS }, () => this.pull(accountId, consumer)));
+  }
+
+  private async pull(accountId: string, consumer: Consumer): Promise<void> {
     while (!this.stopping) {
       const batch: JsMsg[] = [];
       const messages = await consumer.fetch({ max_messages: FETCH_MESSAGES, expires: 1000 });
