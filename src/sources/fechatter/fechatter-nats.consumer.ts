@@ -193,7 +193,10 @@ export class FechatterNatsConsumer implements OnApplicationBootstrap, BeforeAppl
 
   /**
    * Two pulls in flight: while one batch is decoded and appended to the ingest log, the next is
-   * already being fetched (one loop alone waited on each round trip in turn).
+   * already being fetched (one loop alone waited on each round trip in turn). A client's events
+   * in two batches may then reach the session step out of order; the 10-minute rule continues a
+   * session from an event within the gap on either side of its newest, so only an event at a
+   * session's very edge could be placed differently than in stream order.
    */
   private async consume(accountId: string, consumer: Consumer): Promise<void> {
     await Promise.all(Array.from({ length: FETCHERS }, () => this.pull(accountId, consumer)));
