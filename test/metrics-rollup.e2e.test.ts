@@ -68,7 +68,10 @@ describe('metrics from the per-minute rollup', () => {
     const definitions: Record<string, Record<string, unknown>> = {
       clicks: { name: 'clicks', type: 'counter', aggregation: 'count', eventName: 'click' },
       pageEvents: { name: 'page events', type: 'counter', aggregation: 'count', eventType: 'page' },
+      // Saved without a precision: approximate (uniqCombined64 sketches), exact at this size.
       users: { name: 'users', type: 'gauge', aggregation: 'unique', field: 'users' },
+      usersExact: { name: 'users, exact', type: 'gauge', aggregation: 'unique', field: 'users', precision: 'exact' },
+      sessionsApprox: { name: 'sessions', type: 'gauge', aggregation: 'unique', field: 'sessions', precision: 'approximate' },
       sessions: { name: 'buying sessions', type: 'gauge', aggregation: 'unique', field: 'sessions', eventName: 'buy' },
       perUser: {
         name: 'clicks per buyer',
@@ -76,6 +79,13 @@ describe('metrics from the per-minute rollup', () => {
         aggregation: 'max',
         formula: 'click / buyers',
         series: { buyers: { eventName: 'buy', aggregation: 'unique', field: 'users' } },
+      },
+      exactPerUser: {
+        name: 'clicks per buyer, exact',
+        type: 'gauge',
+        aggregation: 'max',
+        formula: 'click / buyers',
+        series: { buyers: { eventName: 'buy', aggregation: 'unique', field: 'users', precision: 'exact' } },
       },
     };
     for (const [key, body] of Object.entries(definitions)) {
@@ -126,8 +136,13 @@ describe('metrics from the per-minute rollup', () => {
     const q = query(START, START + SPAN, 'day', 'UTC', false);
     const clicks = await service.data(acme.accountId, metrics.clicks!._id, q);
     assert.equal(clicks.totals.value, events.filter((e) => e.eventName === 'click').length);
-    const users = await service.data(acme.accountId, metrics.users!._id, q);
-    assert.equal(users.totals.value, new Set(events.map((e) => e.userId ?? e.anonymousId)).size);
+    assert.equal(metrics.users!.precision, 'approximate', 'a new unique count is approximate unless it says');
+    assert.equal(metrics.perUser!.series!.buyers!.precision, 'approximate');
+    assert.equal(metrics.usersExact!.precision, 'exact');
+    for (const key of ['users', 'usersExact']) {
+      const users = await service.data(acme.accountId, metrics[key]!._id, q);
+      assert.equal(users.totals.value, new Set(events.map((e) => e.userId ?? e.anonymousId)).size, key);
+    }
     const buyers = await service.data(acme.accountId, metrics.sessions!._id, q);
     const buyingSessions = new Set(events.filter((e) => e.eventName === 'buy' && e.sessionId).map((e) => e.sessionId));
     assert.equal(buyers.totals.value, buyingSessions.size);
@@ -168,5 +183,9 @@ describe('metrics from the per-minute rollup', () => {
     await store.command(`TRUNCATE TABLE ${ROLLUP_TABLE}`);
     const rolled = await service.data(acme.accountId, metrics.clicks!._id, q);
     assert.equal(rolled.totals.value, 0);
+    for (const key of ['users', 'usersExact', 'sessionsApprox']) {
+      assert.equal((await service.data(acme.accountId, metrics[key]!._id, q)).totals.value, 0, key);
+      assert.ok(Number((await service.data(acme.accountId, metrics[key]!._id, q, { rollup: false })).totals.value) > 0, key);
+    }
   });
 });

@@ -18,6 +18,8 @@ export interface AppConfig {
   rootApiKey: string | undefined;
   trustedProxies: string[];
   retentionDays: number;
+  /** Pause between two chunks of a backfill after a migration (lets ingest have the cores) */
+  backfillPauseMs: number;
   /** Minutes of inactivity that end a device's session */
   sessionTimeoutMinutes: number;
   clickhouse: {
@@ -230,6 +232,13 @@ export const SETTINGS = {
     // A longer retention would carry the TTL past DateTime's end (2106-02-07), where ClickHouse
     // wraps it around into the past and deletes every row at its next merge.
     parse: integer(1, 10_000),
+  },
+  backfillPauseMs: {
+    env: 'BACKFILL_PAUSE_MS',
+    default: '0',
+    description:
+      'Pause between two one-day chunks of a backfill that fills a new rollup column of events stored before an upgrade (it runs after boot on writers)',
+    parse: integer(0, 3_600_000),
   },
   sessionTimeoutMinutes: {
     env: 'SESSION_TIMEOUT_MINUTES',
@@ -606,6 +615,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rootApiKey: v.rootApiKey,
     trustedProxies: v.trustedProxies!,
     retentionDays: v.retentionDays!,
+    backfillPauseMs: v.backfillPauseMs!,
     sessionTimeoutMinutes: v.sessionTimeoutMinutes!,
     clickhouse: {
       url: v.clickhouseUrl,

@@ -29,6 +29,7 @@ export function metricSeries(metric: MetricDocument): Map<string, SeriesSpec> {
       eventType: metric.eventType,
       aggregation: metric.type === 'histogram' ? 'count' : metric.aggregation,
       field: metric.field,
+      precision: metric.precision,
     });
     return series;
   }
@@ -76,7 +77,9 @@ function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag, rollup
   if (rollup) {
     // The rollup's states already leave out empty user and session ids.
     if (spec.aggregation === 'count') return `toFloat64(sumIf(events, ${condition}))`;
-    return `toFloat64(uniqExactMergeIf(${spec.field === 'sessions' ? 'sessions' : 'users'}, ${condition}))`;
+    const states = spec.field === 'sessions' ? 'sessions' : 'users';
+    if (spec.precision === 'approximate') return `toFloat64(uniqCombined64MergeIf(${states}_approx, ${condition}))`;
+    return `toFloat64(uniqExactMergeIf(${states}, ${condition}))`;
   }
   const num = () => numberExpr(resolveField(spec.field!), bag);
   switch (spec.aggregation) {
@@ -92,7 +95,9 @@ function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag, rollup
       return `toFloat64(maxIfOrNull(${num()}, ${condition}))`;
     case 'unique': {
       const target = uniqueTarget(spec.field, bag);
-      return `toFloat64(uniqExactIf(${target}, ${condition} AND ${target} != ''))`;
+      // The same function as the rollup's sketches, so raw rows and the rollup agree exactly.
+      const uniq = spec.precision === 'approximate' ? 'uniqCombined64If' : 'uniqExactIf';
+      return `toFloat64(${uniq}(${target}, ${condition} AND ${target} != ''))`;
     }
     default:
       // Linear interpolation between the closest ranks (like numpy's default, Excel's PERCENTILE.INC).
@@ -215,7 +220,7 @@ WHERE ${where}`;
     // Whole-minute windows: the rollup alone answers them.
     const minute = (ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
     source = `(
-  SELECT minute, event_name, event_type, events, users, sessions FROM ${ROLLUP_TABLE}
+  SELECT minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx FROM ${ROLLUP_TABLE}
   WHERE account_id = ${account} AND (${inRanges(bag, 'minute', ranges, minute)})${byName}
 )
 WHERE ${where}`;
@@ -224,14 +229,19 @@ WHERE ${where}`;
     const toMinute = `toDateTime(${bag.bind(Math.floor(q.to / MINUTE) * 60, 'Int64')}, 'UTC')`;
     const partial = `account_id = ${account}${byName} AND (${inRange('timestamp', from, fromMinute)} OR ${inRange('timestamp', toMinute, to)})`;
     source = `(
-  SELECT minute, event_name, event_type, events, users, sessions FROM ${ROLLUP_TABLE}
+  SELECT minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx FROM ${ROLLUP_TABLE}
   WHERE ${accountRange(account, 'minute', fromMinute, toMinute)}${byName}
   UNION ALL
-  SELECT minute, event_name, event_type, events, users, sessions FROM (${rollupSelect(partial)})
+  SELECT minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx FROM (${rollupSelect(partial)})
 )
 WHERE ${where}`;
   }
   return { bag, source, time: useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
+}
+
+/** Whether some series of the metric counts uniques approximately (the rollup's sketches must be backfilled). */
+export function usesSketches(metric: MetricDocument): boolean {
+  return [...metricSeries(metric).values()].some((s) => s.aggregation === 'unique' && s.precision === 'approximate');
 }
 
 /** Whether the rollup answers a metric over these windows exactly (see rollupAnswers). */

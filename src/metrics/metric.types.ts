@@ -7,6 +7,15 @@ export type MetricType = (typeof METRIC_TYPES)[number];
 export const AGGREGATIONS = ['count', 'sum', 'avg', 'min', 'max', 'unique', 'p50', 'p90', 'p95', 'p99'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
+/**
+ * How a unique count is counted: `exact` (a hash set of every id) or `approximate` (a
+ * uniqCombined64 sketch: exact up to a few thousand ids, then HyperLogLog, relative error
+ * about 0.5 %). New unique-count series default to approximate; metrics saved before it existed
+ * have none and count exactly.
+ */
+export const PRECISIONS = ['exact', 'approximate'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 /** How a formula metric's point values roll up into its totals. */
 export const ROLLUPS = ['count', 'sum', 'avg', 'min', 'max'] as const;
 
@@ -18,6 +27,8 @@ export interface SeriesSpec {
   /** The numeric field of sum / avg / min / max / percentiles, or the field counted by unique. */
   field?: string;
   filters?: MetricFilter[];
+  /** Unique counts only; absent means exact (a definition saved before precision existed). */
+  precision?: Precision;
 }
 
 export interface MetricDocument {
@@ -32,6 +43,8 @@ export interface MetricDocument {
   eventName?: string;
   eventType?: string;
   field?: string;
+  /** A single-series unique count's precision (see PRECISIONS). */
+  precision?: Precision;
   formula?: string;
   series?: Record<string, SeriesSpec>;
   filters: MetricFilter[];

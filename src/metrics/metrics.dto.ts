@@ -18,7 +18,7 @@ import {
 import { WholeNumber } from '../common/whole-number.decorator.js';
 import { INTERVALS, type Interval } from '../infrastructure/clickhouse/query/query-kit.js';
 import { FILTER_OPS, type FilterOp } from './filter.compiler.js';
-import { AGGREGATIONS, type Aggregation, METRIC_TYPES, type MetricType } from './metric.types.js';
+import { AGGREGATIONS, type Aggregation, METRIC_TYPES, type MetricType, PRECISIONS, type Precision } from './metric.types.js';
 
 export class FilterDto {
   @IsString() @Length(1, 300) field!: string;
@@ -33,6 +33,7 @@ export class SeriesDto {
   aggregation!: Aggregation;
   @IsOptional() @IsString() @Length(1, 300) field?: string;
   @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => FilterDto) filters?: FilterDto[];
+  @IsOptional() @IsIn(PRECISIONS as unknown as string[], { message: `precision must be one of ${PRECISIONS.join(', ')}` }) precision?: Precision;
 }
 
 /** A metric definition as clients send it (POST creates, PUT replaces). */
@@ -46,6 +47,7 @@ export class MetricDto {
   @IsOptional() @IsString() @Length(1, 200) eventName?: string;
   @IsOptional() @IsString() @Length(1, 200) eventType?: string;
   @IsOptional() @IsString() @Length(1, 300) field?: string;
+  @IsOptional() @IsIn(PRECISIONS as unknown as string[], { message: `precision must be one of ${PRECISIONS.join(', ')}` }) precision?: Precision;
   @IsOptional() @IsString() @Length(1, 500) formula?: string;
   @IsOptional() @IsObject() series?: Record<string, SeriesDto>;
   @IsOptional() @IsArray() @ArrayMaxSize(20) @ValidateNested({ each: true }) @Type(() => FilterDto) filters?: FilterDto[];

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { ApproximateUniquesBackfill } from './approximate-uniques.backfill.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsRepository } from './metrics.repository.js';
 import { MetricsService } from './metrics.service.js';
 
 /** Custom metrics: definitions and their series. In every role (reports read metrics on workers). */
 @Module({
-  providers: [MetricsRepository, MetricsService],
+  providers: [MetricsRepository, MetricsService, ApproximateUniquesBackfill],
   exports: [MetricsService],
 })
 export class MetricsModule {}

@@ -18,8 +18,10 @@ import {
   type TimeWindow,
   topGroupsQuery,
   totalsQuery,
+  usesSketches,
   windowsQuery,
 } from './metric-query.js';
+import { ApproximateUniquesBackfill } from './approximate-uniques.backfill.js';
 import {
   AGGREGATIONS,
   type Aggregation,
@@ -27,6 +29,8 @@ import {
   type MetricDataQuery,
   type MetricDocument,
   type MetricSeriesOut,
+  type Precision,
+  PRECISIONS,
   ROLLUPS,
   type SeriesSpec,
 } from './metric.types.js';
@@ -35,7 +39,7 @@ import { MetricsRepository } from './metrics.repository.js';
 
 const NEEDS_FIELD: Aggregation[] = ['sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'];
 /** The keys of a series and of a filter: `series` is a free-form object the DTO does not whitelist. */
-const SERIES_KEYS = ['eventName', 'eventType', 'aggregation', 'field', 'filters'];
+const SERIES_KEYS = ['eventName', 'eventType', 'aggregation', 'field', 'filters', 'precision'];
 const FILTER_KEYS = ['field', 'op', 'value'];
 export const MAX_POINTS = 10_000;
 
@@ -48,7 +52,13 @@ export class MetricsService {
     private readonly repository: MetricsRepository,
     @Inject(EVENTS_STORE) private readonly store: EventsStore,
     private readonly regexes: RegexValidator,
+    private readonly sketches: ApproximateUniquesBackfill,
   ) {}
+
+  /** Whether the rollup's sketches are there for every row, where the metric counts with them. */
+  private async sketchesReady(metric: MetricDocument): Promise<boolean> {
+    return !usesSketches(metric) || (await this.sketches.ready());
+  }
 
   async create(accountId: string, dto: MetricDto): Promise<MetricView> {
     const fields = await this.validate(dto);
@@ -88,7 +98,7 @@ export class MetricsService {
     if (dto.version !== undefined && dto.version !== current.version) {
       throw new ApiError(409, 'conflict', `version ${dto.version} is stale: the metric is at version ${current.version}; read it again and reapply your change`);
     }
-    const fields = await this.validate(dto);
+    const fields = await this.validate(dto, current);
     const updatedAt = new Date().toISOString();
     if (!(await this.repository.replace(accountId, id, current.version, { ...fields, updatedAt }))) {
       // Changed (or deleted) since we read it: the If-Match tags no longer match; otherwise a conflict.
@@ -99,8 +109,8 @@ export class MetricsService {
   }
 
   /** validateDefinition, then the regular expressions of `regex` filters, compiled by the store's RE2. */
-  private async validate(dto: MetricDto): Promise<DefinitionFields> {
-    const fields = validateDefinition(dto);
+  private async validate(dto: MetricDto, previous?: MetricDocument): Promise<DefinitionFields> {
+    const fields = validateDefinition(dto, previous);
     const problems = await this.regexes.problems(regexPatterns(fields));
     if (problems.length > 0) throw ApiError.validation(problems);
     return fields;
@@ -169,7 +179,8 @@ export class MetricsService {
       }
       metric = { ...metric, filters: [...metric.filters, { field: where.dimension, op: 'eq', value: where.value }] };
     }
-    const rows = await this.run<{ w: number; value: number | null }>(windowsQuery(metric, accountId, windows, { rollup: rollupAnswersWindows(metric, windows) }));
+    const rollup = rollupAnswersWindows(metric, windows) && (await this.sketchesReady(metric));
+    const rows = await this.run<{ w: number; value: number | null }>(windowsQuery(metric, accountId, windows, { rollup }));
     // (A histogram's value is its count of values.)
     const none = metric.type === 'histogram' || (!metric.formula && ['count', 'sum', 'unique'].includes(metric.aggregation)) ? 0 : null;
     const values: (number | null)[] = windows.map(() => none);
@@ -209,7 +220,7 @@ export class MetricsService {
       const rankedRows = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit!));
       top = rankedRows.map((r) => r.gkey);
     }
-    const rollup = options.rollup !== false && rollupAnswers(metric, q);
+    const rollup = options.rollup !== false && rollupAnswers(metric, q) && (await this.sketchesReady(metric));
     const [points, totals] = await Promise.all([
       this.run<PointRow>(pointsQuery(metric, accountId, q, { topGroups: top, keepOther: q.other, rollup })),
       needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, { topGroups: top, keepOther: q.other, rollup })) : null,
@@ -349,8 +360,22 @@ function stripUndefined<T extends object>(doc: T): T {
 
 type DefinitionFields = Omit<MetricDocument, '_id' | 'accountId' | 'createdAt' | 'updatedAt' | 'version'>;
 
-/** Checks what class-validator cannot: fields resolve, filters fit their operators, the formula parses. */
-export function validateDefinition(sent: MetricDto): DefinitionFields {
+/**
+ * The precision a unique count gets when its definition does not say: the one it had in
+ * `previous` (a replaced metric keeps its answers; one saved before precision existed is exact),
+ * else approximate.
+ */
+function defaultPrecision(previous: SeriesSpec | undefined): Precision {
+  if (previous?.aggregation === 'unique') return previous.precision ?? 'exact';
+  return 'approximate';
+}
+
+/**
+ * Checks what class-validator cannot: fields resolve, filters fit their operators, the formula
+ * parses. `previous` is the definition being replaced, whose unique counts keep their precision
+ * when the new one does not name it.
+ */
+export function validateDefinition(sent: MetricDto, previous?: MetricDocument): DefinitionFields {
   // The DTO's @IsOptional lets null through: an optional field sent as null is absent.
   const dto = Object.fromEntries(Object.entries(sent).filter(([, v]) => v !== null)) as unknown as MetricDto;
   const problems: FieldProblem[] = [];
@@ -394,6 +419,10 @@ export function validateDefinition(sent: MetricDto): DefinitionFields {
     }
     checkField(s.field && !['users', 'sessions'].includes(s.field) ? s.field : undefined, `${path}.field`);
     checkFilters(s.filters, `${path}.filters`);
+    if (s.precision !== undefined) {
+      if (!PRECISIONS.includes(s.precision)) problems.push({ field: `${path}.precision`, message: `must be one of ${PRECISIONS.join(', ')}` });
+      else if (s.aggregation !== 'unique') problems.push({ field: `${path}.precision`, message: `applies to unique counts only (aggregation unique), not ${s.aggregation}` });
+    }
   };
 
   checkFilters(dto.filters, 'filters');
@@ -436,8 +465,12 @@ export function validateDefinition(sent: MetricDto): DefinitionFields {
     if (b.length === 0 || b.some((x, i) => i > 0 && x <= b[i - 1]!)) {
       problems.push({ field: 'buckets', message: 'must be 1 to 50 ascending numbers (the bucket boundaries)' });
     }
+    if (dto.precision !== undefined) problems.push({ field: 'precision', message: 'applies to unique counts only, not a histogram' });
   } else if (dto.buckets !== undefined) {
     problems.push({ field: 'buckets', message: 'only histograms have buckets' });
+  }
+  if (dto.formula !== undefined && dto.precision !== undefined) {
+    problems.push({ field: 'precision', message: "belongs in the series of a formula metric (each unique count's own)" });
   }
   // Messages of single-series checks name the metric's own fields, not "metric.x".
   for (const p of problems) p.field = p.field.replace(/^metric\./, '');
@@ -451,8 +484,19 @@ export function validateDefinition(sent: MetricDto): DefinitionFields {
     eventName: dto.eventName,
     eventType: dto.eventType,
     field: dto.field,
+    precision:
+      dto.formula === undefined && dto.type !== 'histogram' && dto.aggregation === 'unique'
+        ? (dto.precision ?? defaultPrecision(previous && !previous.formula && previous.type !== 'histogram' ? previous : undefined))
+        : undefined,
     formula: dto.formula,
-    series: dto.series ? Object.fromEntries(Object.entries(dto.series).map(([name, s]) => [name, storedSeries(s)])) : undefined,
+    series: dto.series
+      ? Object.fromEntries(
+          Object.entries(dto.series).map(([name, s]) => [
+            name,
+            storedSeries(s, previous?.formula && previous.series && Object.hasOwn(previous.series, name) ? previous.series[name] : undefined),
+          ]),
+        )
+      : undefined,
     filters: (dto.filters ?? []).map(storedFilter),
     dimensions: dto.dimensions ?? [],
     buckets: dto.buckets,
@@ -464,10 +508,11 @@ function storedFilter(f: MetricFilter): MetricFilter {
   return { field: f.field, op: f.op, value: f.op === 'exists' || f.op === 'not_exists' ? undefined : f.value };
 }
 
-/** A checked series as stored: its known keys only. */
-function storedSeries(s: SeriesSpec): SeriesSpec {
+/** A checked series as stored: its known keys only, and a unique count's precision. */
+function storedSeries(s: SeriesSpec, previous: SeriesSpec | undefined): SeriesSpec {
   const { eventName, eventType, aggregation, field, filters } = s;
-  return stripUndefined({ eventName, eventType, aggregation, field, filters: filters?.map(storedFilter) });
+  const precision = aggregation === 'unique' ? (s.precision ?? defaultPrecision(previous)) : undefined;
+  return stripUndefined({ eventName, eventType, aggregation, field, filters: filters?.map(storedFilter), precision });
 }
 
 /**

@@ -2,7 +2,8 @@ import { USER_KEY } from '../query/query-kit.js';
 import { EVENTS_TABLE } from './tables.js';
 
 const ROLLUP_COLUMNS = `account_id, toStartOfMinute(timestamp) AS minute, event_name, event_type, count() AS events,
-  uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions`;
+  uniqExactStateIf(${USER_KEY}, ${USER_KEY} != '') AS users, uniqExactStateIf(session_id, session_id != '') AS sessions,
+  uniqCombined64StateIf(${USER_KEY}, ${USER_KEY} != '') AS users_approx, uniqCombined64StateIf(session_id, session_id != '') AS sessions_approx`;
 const ROLLUP_KEYS = 'account_id, minute, event_name, event_type';
 
 /**

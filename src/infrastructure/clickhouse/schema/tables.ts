@@ -10,9 +10,12 @@ export const MIGRATIONS_TABLE = 'schema_migrations';
 /** Every event, one row each (migration 1; web columns from 3). */
 export const EVENTS_TABLE = 'events';
 
-/** Events per account, minute, event name and type: counts and exact user and session sets. */
+/** Events per account, minute, event name and type: counts, exact user and session sets and their uniqCombined64 sketches. */
 export const ROLLUP_TABLE = 'events_by_minute';
 export const ROLLUP_VIEW = 'events_by_minute_mv';
+
+/** Progress of the backfills that fill a new column of existing rows in bounded chunks after boot (migration 12). */
+export const BACKFILLS_TABLE = 'backfills';
 
 /** The materialized state of every session, one partial row per session and insert. */
 export const SESSIONS_TABLE = 'sessions';
@@ -62,6 +65,7 @@ export const CURRENT_OBJECTS: readonly string[] = Object.freeze([
   EVENTS_TABLE,
   ROLLUP_TABLE,
   ROLLUP_VIEW,
+  BACKFILLS_TABLE,
   SESSIONS_TABLE,
   SESSIONS_VIEW,
   DEVICE_SESSIONS_TABLE,

@@ -10,6 +10,7 @@ import { MIGRATION_0008 } from './0008-visitor-bitmaps.js';
 import { MIGRATION_0009 } from './0009-step-firsts.js';
 import { MIGRATION_0010 } from './0010-session-moves.js';
 import { MIGRATION_0011 } from './0011-device-sessions-by-day.js';
+import { MIGRATION_0012 } from './0012-approximate-uniques.js';
 
 /**
  * The events store's migrations, in order. Each one is a file of literal SQL that never changes
@@ -29,4 +30,5 @@ export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   MIGRATION_0009,
   MIGRATION_0010,
   MIGRATION_0011,
+  MIGRATION_0012,
 ]);
