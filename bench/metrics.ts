@@ -2,7 +2,7 @@
  * bench/metrics: /api/metrics/:id/data over BENCH_EVENTS (default 10 million) synthetic events on
  * embedded defaults. 100k users, 50 event names, 30 properties, spread over the last 30 days.
  * Prints the load time, the store's size on disk, and p50 / p99 of repeated /data queries for:
- * a counter by day over 30 days, unique users by hour over 7 days, a p95 grouped by a dimension
+ * a counter by day over 30 days, unique users by hour over 7 days (approximate and exact), a p95 grouped by a dimension
  * (top 10), and a two-series formula.
  *
  *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30)
@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   const read = account.clients.read.clientSecret as string;
   const metrics = {
     counter: await api('POST', '/api/metrics', admin, { name: 'event_7 count', type: 'counter', aggregation: 'count', eventName: 'event_7' }),
-    unique: await api('POST', '/api/metrics', admin, { name: 'active users', type: 'gauge', aggregation: 'unique', field: 'users' }),
+    unique: await api('POST', '/api/metrics', admin, { name: 'active users', type: 'gauge', aggregation: 'unique', field: 'users', precision: 'approximate' }),
+    uniqueExact: await api('POST', '/api/metrics', admin, { name: 'active users, exact', type: 'gauge', aggregation: 'unique', field: 'users', precision: 'exact' }),
     p95: await api('POST', '/api/metrics', admin, {
       name: 'p95 of p12',
       type: 'gauge',
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
   const to = now + 1000;
   const queries: [string, string][] = [
     ['counter by day, 30 days', `/api/metrics/${metrics.counter.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
-    ['unique users by hour, 7 days', `/api/metrics/${metrics.unique.id}/data?from=${to - 7 * DAY}&to=${to}&interval=hour`],
+    ['unique users by hour, 7 days (approximate)', `/api/metrics/${metrics.unique.id}/data?from=${to - 7 * DAY}&to=${to}&interval=hour`],
+    ['unique users by hour, 7 days (exact)', `/api/metrics/${metrics.uniqueExact.id}/data?from=${to - 7 * DAY}&to=${to}&interval=hour`],
     ['p95 by dimension, top 10, 30 days', `/api/metrics/${metrics.p95.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day&groupBy=p2&limit=10`],
     ['two-series formula by day, 30 days', `/api/metrics/${metrics.formula.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
   ];
