@@ -8,9 +8,10 @@ const DAY = 86_400_000;
  * `events` synthetic events (100k users, 50 event names, 30 properties: p0..p9 low-cardinality
  * strings, p10..p19 numbers, p20..p29 higher-cardinality strings, over the 30 days before
  * `now`) straight into the events table (the ingest path is bench/ingest's subject); the
- * per-minute rollup's view fills too.
+ * per-minute rollup's view fills too. `first` numbers the first event, so a second load adds
+ * different events to the first (bench/metrics' growth runs).
  */
-export async function loadMetricsDataset(dataDir: string, accountId: string, now: number, events: number) {
+export async function loadMetricsDataset(dataDir: string, accountId: string, now: number, events: number, first = 0) {
   const { Session, drainPending } = await import('chdb');
   const session = new Session(join(dataDir, 'chdb'));
   const props = Array.from({ length: 30 }, (_, k) => {
@@ -29,7 +30,7 @@ export async function loadMetricsDataset(dataDir: string, accountId: string, now
        concat('u', toString(cityHash64(number, 4) % 100000)), '',
        concat('{', ${props.join(", ',', ")}, '}'),
        '127.0.0.1', '', 'en-US', 'Chrome', '120', 'Mac OS', '14', 'desktop', ''
-     FROM numbers(${events})
+     FROM numbers(${first}, ${events})
      SETTINGS max_insert_block_size = 1048576`,
   );
   const seconds = (performance.now() - started) / 1000;

@@ -2,10 +2,14 @@
  * bench/metrics: /api/metrics/:id/data over BENCH_EVENTS (default 10 million) synthetic events on
  * embedded defaults. 100k users, 50 event names, 30 properties, spread over the last 30 days.
  * Prints the load time, the store's size on disk, and p50 / p99 of repeated /data queries for:
- * a counter by day over 30 days, unique users by hour over 7 days (approximate and exact), a p95 grouped by a dimension
- * (top 10), and a two-series formula.
+ * a counter by day over 30 days, unique users by hour over 7 days (approximate and exact), a p95
+ * grouped by a dimension (top 10), and a two-series formula.
  *
- *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30)
+ * With BENCH_SCALES (ascending totals, e.g. 1000000,10000000,100000000) the same store grows
+ * step by step (the same 30 days, denser) and the queries are timed at each size; a last table
+ * gives each query's p50 growth against the data's, and the load rate of each step.
+ *
+ *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30 BENCH_SCALES=)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +18,14 @@ import { EmbeddedService, percentile, ROOT_KEY, timeCalls } from './embedded-ser
 import { loadMetricsDataset } from './metrics-dataset.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
+const SCALES = (process.env.BENCH_SCALES ? process.env.BENCH_SCALES.split(',').map(Number) : [EVENTS]).sort((a, b) => a - b);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const PORT = 3992;
 const DAY = 86_400_000;
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
-  console.log(`bench/metrics: ${EVENTS.toLocaleString('en')} events, ${RUNS} runs per query, node ${process.version}\n`);
+  console.log(`bench/metrics: ${SCALES.map((n) => n.toLocaleString('en')).join(' -> ')} events, ${RUNS} runs per query, node ${process.version}\n`);
   const service = new EmbeddedService(dataDir, PORT);
   const api = service.api.bind(service);
   await service.start();
@@ -49,14 +54,6 @@ async function main(): Promise<void> {
   await service.stop();
 
   const now = Date.now();
-  const loaded = await loadMetricsDataset(dataDir, account.id, now, EVENTS);
-  console.log(
-    `load: ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s (the per-minute rollup's view included); ` +
-      `events on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB; rollup ${loaded.rollupRows.toLocaleString('en')} rows, ` +
-      `${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
-  );
-
-  await service.start();
   const to = now + 1000;
   const queries: [string, string][] = [
     ['counter by day, 30 days', `/api/metrics/${metrics.counter.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
@@ -65,14 +62,45 @@ async function main(): Promise<void> {
     ['p95 by dimension, top 10, 30 days', `/api/metrics/${metrics.p95.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day&groupBy=p2&limit=10`],
     ['two-series formula by day, 30 days', `/api/metrics/${metrics.formula.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
   ];
-  console.log('| query | p50 ms | p99 ms | max ms | points |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const [label, path] of queries) {
-    const { times, last } = await timeCalls(RUNS, () => api('GET', path, read));
-    const points = (last as { series: { points: unknown[] }[] }).series.reduce((n, s) => n + s.points.length, 0);
-    console.log(`| ${label} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.99).toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${points} |`);
+  const steps: { events: number; loadSeconds: number; added: number; p50: number[] }[] = [];
+  let loadedSoFar = 0;
+  for (const scale of SCALES) {
+    const added = scale - loadedSoFar;
+    const loaded = await loadMetricsDataset(dataDir, account.id, now, added, loadedSoFar);
+    loadedSoFar = scale;
+    console.log(
+      `load: +${added.toLocaleString('en')} to ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s ` +
+        `(${Math.round(added / loaded.seconds).toLocaleString('en')} rows/s, every view included); events on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB; ` +
+        `rollup ${loaded.rollupRows.toLocaleString('en')} rows, ${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
+    );
+    await service.start();
+    console.log('| query | p50 ms | p99 ms | max ms | points |');
+    console.log('|---|---:|---:|---:|---:|');
+    const p50: number[] = [];
+    for (const [label, path] of queries) {
+      const { times, last } = await timeCalls(RUNS, () => api('GET', path, read));
+      const points = (last as { series: { points: unknown[] }[] }).series.reduce((n, s) => n + s.points.length, 0);
+      p50.push(percentile(times, 0.5));
+      console.log(`| ${label} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.99).toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${points} |`);
+    }
+    console.log('');
+    await service.stop();
+    steps.push({ events: scale, loadSeconds: loaded.seconds, added, p50 });
   }
-  await service.stop();
+  if (steps.length > 1) {
+    // Growth against the first size: a query growing faster than the data it reads is a defect.
+    const first = steps[0]!;
+    const sizes = steps.map((s) => `${(s.events / 1e6).toLocaleString('en')}M`);
+    console.log(`growth of p50 from ${sizes[0]} events (the data grows ${steps.map((s) => `${(s.events / first.events).toFixed(0)}×`).join(', ')})`);
+    console.log(`| query | ${sizes.map((n) => `p50 at ${n}`).join(' | ')} | ${sizes.slice(1).map((n) => `× at ${n}`).join(' | ')} |`);
+    console.log(`|---|${sizes.map(() => '---:').join('|')}|${sizes.slice(1).map(() => '---:').join('|')}|`);
+    queries.forEach(([label], q) => {
+      const cells = steps.map((s) => s.p50[q]!.toFixed(0));
+      const growth = steps.slice(1).map((s) => (s.p50[q]! / first.p50[q]!).toFixed(1));
+      console.log(`| ${label} | ${cells.join(' | ')} | ${growth.join(' | ')} |`);
+    });
+    console.log(`load rate per step (rows/s): ${steps.map((s) => Math.round(s.added / s.loadSeconds).toLocaleString('en')).join(', ')}`);
+  }
   rmSync(dataDir, { recursive: true, force: true });
 }
 
