@@ -102,6 +102,12 @@ describe('approximate unique counts', () => {
     });
     assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
     assert.equal(replaced.body.precision, 'exact');
+    // Replaced by a count, it has no precision any more (stored or answered).
+    const counted = await call(t.url, 'PUT', `/api/metrics/${exact.id}`, { secret: acme.admin, body: { name: 'opens', type: 'counter', aggregation: 'count', eventName: 'open' } });
+    assert.equal(counted.status, 200, JSON.stringify(counted.body));
+    assert.equal('precision' in counted.body, false);
+    const read = await call(t.url, 'GET', `/api/metrics/${exact.id}`, { secret: acme.read });
+    assert.equal('precision' in read.body, false, JSON.stringify(read.body));
   });
 });
 

@@ -37,7 +37,7 @@ export class MetricsRepository implements OnModuleInit {
   /** Replaces a definition unless someone changed it since `version` was read (returns false then). */
   async replace(accountId: string, id: string, version: number, fields: Omit<MetricDocument, '_id' | 'accountId' | 'createdAt' | 'version'>): Promise<boolean> {
     const unset: Record<string, true> = {};
-    for (const key of ['description', 'unit', 'eventName', 'eventType', 'field', 'formula', 'series', 'buckets'] as const) {
+    for (const key of ['description', 'unit', 'eventName', 'eventType', 'field', 'precision', 'formula', 'series', 'buckets'] as const) {
       if (fields[key] === undefined) unset[key] = true;
     }
     const set = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
