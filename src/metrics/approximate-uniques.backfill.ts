@@ -35,7 +35,7 @@ export class ApproximateUniquesBackfill implements OnApplicationBootstrap, Befor
   private stopping = false;
   private running: Promise<void> | undefined;
   /** What /ready shows (writers only): the day the next chunk does, and the last one. */
-  private progress: { finished: boolean; nextDay?: string; lastDay?: string; chunks: number } = { finished: false, chunks: 0 };
+  private progress: { nextDay?: string; lastDay?: string; chunks: number } = { chunks: 0 };
 
   constructor(
     @Inject(EVENTS_STORE) private readonly store: EventsStore,
@@ -73,7 +73,7 @@ export class ApproximateUniquesBackfill implements OnApplicationBootstrap, Befor
     let days = 0;
     while (!this.stopping) {
       const day = record.next_day;
-      this.progress = { finished: false, nextDay: day, lastDay: record.last_day, chunks: days };
+      this.progress = { nextDay: day, lastDay: record.last_day, chunks: days };
       if (day > record.last_day) {
         await this.save(record, day, true);
         this.finished = true;

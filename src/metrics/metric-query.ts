@@ -220,7 +220,7 @@ WHERE ${where}`;
     // Whole-minute windows: the rollup alone answers them.
     const minute = (ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
     source = `(
-  SELECT minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx FROM ${ROLLUP_TABLE}
+  SELECT ${ROLLUP_COLUMNS} FROM ${ROLLUP_TABLE}
   WHERE account_id = ${account} AND (${inRanges(bag, 'minute', ranges, minute)})${byName}
 )
 WHERE ${where}`;
@@ -229,15 +229,18 @@ WHERE ${where}`;
     const toMinute = `toDateTime(${bag.bind(Math.floor(q.to / MINUTE) * 60, 'Int64')}, 'UTC')`;
     const partial = `account_id = ${account}${byName} AND (${inRange('timestamp', from, fromMinute)} OR ${inRange('timestamp', toMinute, to)})`;
     source = `(
-  SELECT minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx FROM ${ROLLUP_TABLE}
+  SELECT ${ROLLUP_COLUMNS} FROM ${ROLLUP_TABLE}
   WHERE ${accountRange(account, 'minute', fromMinute, toMinute)}${byName}
   UNION ALL
-  SELECT minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx FROM (${rollupSelect(partial)})
+  SELECT ${ROLLUP_COLUMNS} FROM (${rollupSelect(partial)})
 )
 WHERE ${where}`;
   }
   return { bag, source, time: useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
 }
+
+/** What the metric queries read of the rollup's rows (and of the partial minutes made like them). */
+const ROLLUP_COLUMNS = 'minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx';
 
 /** Whether some series of the metric counts uniques approximately (the rollup's sketches must be backfilled). */
 export function usesSketches(metric: MetricDocument): boolean {

@@ -28,7 +28,6 @@ const DAY_NS = 24 * 3600 * 1e9;
 /** Fechatter's own stream limits, used when the stream does not exist yet. */
 const STREAM_LIMITS = { max_age: 30 * DAY_NS, max_bytes: 1024 ** 3, max_msgs: 10_000_000 };
 const FETCH_MESSAGES = 500;
-const FETCHERS = 1;
 const ACK_WAIT_NS = 30 * 1e9;
 const MAX_RETRY_DELAY_MS = 30_000;
 const ACCOUNT_CHECK_MS = 10_000;
@@ -200,10 +199,6 @@ export class FechatterNatsConsumer implements OnApplicationBootstrap, BeforeAppl
    * the ingest log would make this safe whatever the batches (issue 18's open defect).
    */
   private async consume(accountId: string, consumer: Consumer): Promise<void> {
-    await Promise.all(Array.from({ length: FETCHERS }, () => this.pull(accountId, consumer)));
-  }
-
-  private async pull(accountId: string, consumer: Consumer): Promise<void> {
     while (!this.stopping) {
       const batch: JsMsg[] = [];
       const messages = await consumer.fetch({ max_messages: FETCH_MESSAGES, expires: 1000 });
