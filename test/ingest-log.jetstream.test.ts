@@ -88,13 +88,37 @@ describe('JetStream ingest log', () => {
     await second.stop();
   });
 
+  it("hands a source's redelivered rows to the writer as a replay, with the earliest time an earlier copy can have been received", async () => {
+    const log = makeLog();
+    const batches: IngestBatch[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // Held until both appends are in, so they reach the writer in one fetch.
+    await log.start(async (b) => {
+      await held;
+      batches.push(b);
+    });
+    await log.append(Buffer.from(row(1)), 1);
+    await log.append(Buffer.from(row(2) + row(3)), 2, { redeliveredSince: 1_700_000_000_000 });
+    await log.append(Buffer.from(row(4)), 1, { redeliveredSince: 1_600_000_000_000 });
+    release();
+    await log.flush();
+    const fresh = batches.filter((b) => !b.replay);
+    const replays = batches.filter((b) => b.replay);
+    assert.deepEqual(rowsOf(fresh), [1]);
+    assert.ok(fresh.every((b) => b.replaySince === undefined));
+    assert.deepEqual(rowsOf(replays).sort(), [2, 3, 4]);
+    assert.ok(replays.every((b) => b.replaySince === 1_600_000_000_000 || (b.count === 2 && b.replaySince === 1_700_000_000_000)));
+    await log.stop();
+  });
+
   it('drops a retried message with the same id (JetStream duplicate window)', async () => {
     const log = makeLog();
     const batches: IngestBatch[] = [];
     await log.start(async (b) => void batches.push(b));
-    await log.append(Buffer.from(row(1)), 1, 'same-key');
-    await log.append(Buffer.from(row(1)), 1, 'same-key');
-    await log.append(Buffer.from(row(2)), 1, 'other-key');
+    await log.append(Buffer.from(row(1)), 1, { dedupKey: 'same-key' });
+    await log.append(Buffer.from(row(1)), 1, { dedupKey: 'same-key' });
+    await log.append(Buffer.from(row(2)), 1, { dedupKey: 'other-key' });
     await log.flush();
     assert.deepEqual(rowsOf(batches).sort(), [1, 2]);
     await log.stop();

@@ -8,7 +8,7 @@ import {
 import { DiscoveryService } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/ingest-log/ingest-log.port.js';
+import { type AppendOptions, INGEST_LOG, type IngestBatch, type IngestLog } from '../infrastructure/ingest-log/ingest-log.port.js';
 import { WRITER_LOCK, type WriterLock } from '../infrastructure/lock/writer-lock.port.js';
 import { SessionAssigner } from '../sessions/session-assigner.js';
 import { addSession, SessionSummarizer, sessionsOf, type TouchedSessions } from '../sessions/session-summarizer.js';
@@ -61,8 +61,8 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
     await this.log.stop();
   }
 
-  append(rows: Buffer, count: number, dedupKey?: string): Promise<void> {
-    return this.log.append(rows, count, dedupKey);
+  append(rows: Buffer, count: number, options?: AppendOptions): Promise<void> {
+    return this.log.append(rows, count, options);
   }
 
   ping(): Promise<boolean> {
@@ -100,7 +100,7 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
   /** Stores the batch's rows with sessions assigned, and brings their summaries up to date. */
   private async storeWithSessions(batch: IngestBatch): Promise<Buffer> {
     const touched: TouchedSessions = new Map();
-    const unstored = batch.replay ? await this.withoutStored(batch.rows, touched) : batch.rows;
+    const unstored = batch.replay ? await this.withoutStored(batch.rows, touched, batch.replaySince) : batch.rows;
     // Session ids are deterministic (device and first event), so a retried batch gets the same.
     const { rows, commit } = await this.sessions.assign(unstored);
     if (rows.length > 0) await this.events.insert(rows, batch.id);
@@ -115,16 +115,24 @@ export class IngestPipelineService implements OnApplicationBootstrap, BeforeAppl
    * A replayed batch may be partly stored already: keep only the rows the store lacks (the
    * sessions of those it has go to `touched`).
    */
-  private async withoutStored(rows: Buffer, touched: TouchedSessions): Promise<Buffer> {
+  private async withoutStored(rows: Buffer, touched: TouchedSessions, since: number | undefined): Promise<Buffer> {
     const lines = rows.toString('utf8').split('\n').filter((l) => l.length > 0);
     const parsed = lines.map((l) => JSON.parse(l) as { account_id: string; event_id: string; received_at: string });
-    const stored = await this.events.storedIds(parsed);
+    const stored = await this.events.storedIds(parsed, since);
     if (stored.size > 0) this.logger.log({ skipped: stored.size }, 'skipped events already stored (redelivery)');
     for (const r of parsed) {
       const session = stored.get(r.event_id);
       if (session !== undefined) addSession(touched, r.account_id, session);
     }
-    const keep = lines.filter((_, i) => !stored.has(parsed[i]!.event_id));
+    // A replay can also hold one event twice (its first copy and a source's redelivery of it,
+    // delivered together): the first is kept.
+    const seen = new Set<string>();
+    const keep = lines.filter((_, i) => {
+      const key = `${parsed[i]!.account_id}|${parsed[i]!.event_id}`;
+      if (stored.has(parsed[i]!.event_id) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     return Buffer.from(keep.length > 0 ? `${keep.join('\n')}\n` : '');
   }
 }

@@ -44,6 +44,13 @@ export interface IngestOptions {
    * sessions and unique visitors work. The ids assigned are in IngestOutcome.deviceIds.
    */
   cookielessDevice?: boolean;
+  /**
+   * The events come from a source's message delivered again (its first delivery's process may
+   * have appended them before dying unacknowledged), possibly in another batch: the writer skips
+   * those the store already holds. The earliest time (ms) that first delivery can have been
+   * received, such as the message's publish time.
+   */
+  redeliveredSince?: number;
 }
 
 const NO_OPTIONS: IngestOptions = {};
@@ -141,7 +148,7 @@ export class IngestService implements OnApplicationBootstrap {
         // With every id chosen by the client, a retry of this request is recognisable anywhere
         // (JetStream drops a message id it has seen within its duplicate window).
         const dedupKey = allIdsFromClient ? messageId(accountId, claimed) : undefined;
-        await this.pipeline.append(Buffer.from(`${lines.join('\n')}\n`), lines.length, dedupKey);
+        await this.pipeline.append(Buffer.from(`${lines.join('\n')}\n`), lines.length, { dedupKey, redeliveredSince: options.redeliveredSince });
       } catch (err) {
         // Not stored: forget the ids so the client's retry is not mistaken for a duplicate.
         for (const key of claimed) this.recentIds.delete(key);

@@ -17,6 +17,24 @@ export interface IngestBatch {
    * its ack): the sink must skip those rather than store them twice.
    */
   replay?: boolean;
+  /**
+   * With `replay`: the earliest time (ms) an earlier copy of these rows can have been received.
+   * A source's redelivered message is ingested again with a new `received_at`, so the sink looks
+   * for stored copies from here on, not only within the rows' own `received_at` range.
+   */
+  replaySince?: number;
+}
+
+/** How an append is to be recognised again. */
+export interface AppendOptions {
+  /** The same key within the log's duplicate window means the same rows: stored once. */
+  dedupKey?: string;
+  /**
+   * The rows may already be in the log under another composition (a source's message redelivered
+   * after the process that appended it died before acknowledging it): their writer skips the ones
+   * the store already holds, and this is the earliest time (ms) those copies can have been received.
+   */
+  redeliveredSince?: number;
 }
 
 /** Writes a batch to the stores. Throwing means "not stored": the log keeps it and retries. */
@@ -38,7 +56,7 @@ export interface IngestLog {
    * Appends rows (each a JSON object followed by '\n'). Resolves once they are durable under the
    * configured fsync policy; rejects with IngestBackpressureError when the log is full.
    */
-  append(rows: Buffer, count: number, dedupKey?: string): Promise<void>;
+  append(rows: Buffer, count: number, options?: AppendOptions): Promise<void>;
   /**
    * Recovers what an earlier run left unflushed (each recovered row is shown to `onRecoveredRow`),
    * then starts delivering to the sink. A null sink only appends (ROLE=api: writers run elsewhere).

@@ -13,9 +13,10 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers, type MsgHdrs } from '@nats-io/transport-node';
 import type { AppConfig } from '../../config/config.schema.js';
 import {
+  type AppendOptions,
   IngestBackpressureError,
   type IngestLog,
   type IngestLogStats,
@@ -25,6 +26,8 @@ import {
 /** Keeps each message under NATS's default 1 MB max_payload. */
 const MAX_MESSAGE_BYTES = 900 * 1024;
 const MAX_RETRY_DELAY_MS = 30_000;
+/** On a message whose rows a source redelivered: the earliest time (ms) an earlier copy can have been received. */
+const REDELIVERED_SINCE_HEADER = 'Analytics-Redelivered-Since';
 
 type NatsConnection = Awaited<ReturnType<typeof connect>>;
 
@@ -40,9 +43,11 @@ export interface JetStreamIngestLogOptions {
  * the rows and resolves on JetStream's ack (stored, replicated as configured); a writer pulls
  * batches with a durable consumer, stores them, and only then acks. A message whose ack was
  * lost (writer killed after its insert) comes back marked redelivered; it goes to the sink as a
- * replay, which skips the rows the store already holds, so it is never counted twice. Messages carry an id (Nats-Msg-Id), so
- * a batch retried with the same client event ids is dropped by JetStream's duplicate window,
- * whichever replica receives it.
+ * replay, which skips the rows the store already holds, so it is never counted twice. Messages
+ * carry an id (Nats-Msg-Id), so a batch retried with the same client event ids is dropped by
+ * JetStream's duplicate window, whichever replica receives it. A source's message redelivered
+ * after the process that appended it died may come back in another batch (another id): it is
+ * appended marked as redelivered and replayed the same way, row by row.
  */
 export class JetStreamIngestLog implements IngestLog {
   private nc: NatsConnection | null = null;
@@ -80,16 +85,23 @@ export class JetStreamIngestLog implements IngestLog {
     }
   }
 
-  async append(rows: Buffer, count: number, dedupKey?: string): Promise<void> {
+  async append(rows: Buffer, count: number, options: AppendOptions = {}): Promise<void> {
     if (!this.nc || this.stopping || this.nc.isClosed()) {
       throw new IngestBackpressureError('the ingest log (JetStream) is not connected', 5);
     }
+    const { dedupKey, redeliveredSince } = options;
     const chunks = splitRows(rows, MAX_MESSAGE_BYTES);
+    let h: MsgHdrs | undefined;
+    if (redeliveredSince !== undefined) {
+      h = headers();
+      h.set(REDELIVERED_SINCE_HEADER, String(redeliveredSince));
+    }
     try {
       await Promise.all(
         chunks.map((chunk, i) =>
           this.js.publish(this.options.nats.subject, chunk, {
             msgID: dedupKey ? `${dedupKey}-${i}` : randomUUID(),
+            ...(h ? { headers: h } : {}),
           }),
         ),
       );
@@ -206,8 +218,10 @@ export class JetStreamIngestLog implements IngestLog {
   /** Stores a batch, retrying with backoff (and keeping the messages ours) until it succeeds. */
   private async store(batch: JsMsg[], sink: IngestSink): Promise<JsMsg[]> {
     const base = `js-${this.options.nats.stream}-${batch[0]!.seq}-${batch.at(-1)!.seq}`;
-    const fresh = batch.filter((m) => !m.redelivered);
-    const again = batch.filter((m) => m.redelivered);
+    // A message of our own coming back, or a source's redelivery appended again, may hold rows
+    // already stored: those go to the sink as a replay, after the fresh ones.
+    const fresh = batch.filter((m) => !m.redelivered && !m.headers?.has(REDELIVERED_SINCE_HEADER));
+    const again = batch.filter((m) => m.redelivered || m.headers?.has(REDELIVERED_SINCE_HEADER));
     let delay = 250;
     for (;;) {
       try {
@@ -235,7 +249,8 @@ export class JetStreamIngestLog implements IngestLog {
   private async deliver(sink: IngestSink, messages: JsMsg[], id: string, replay: boolean): Promise<number> {
     const rows = Buffer.concat(messages.map((m) => Buffer.from(m.data)));
     const count = countLines(rows);
-    await sink({ id, rows, count, replay });
+    const since = messages.map((m) => Number(m.headers?.get(REDELIVERED_SINCE_HEADER))).filter((ms) => ms > 0);
+    await sink({ id, rows, count, replay, ...(since.length > 0 ? { replaySince: since.reduce((a, b) => Math.min(a, b)) } : {}) });
     return count;
   }
 }

@@ -100,6 +100,11 @@ export class LocalIngestLog implements IngestLog {
     if (this.sealed.length > 0) await this.drainSealed();
   }
 
+  /**
+   * Append options are not needed here: one process owns this log, and the ingest service's
+   * window of recent ids (seeded from the rows this log recovers and from the store) recognises
+   * a redelivered or retried event.
+   */
   append(rows: Buffer, count: number): Promise<void> {
     if (this.stopping || !this.active) {
       return Promise.reject(new IngestBackpressureError('ingestion is shutting down', 1));

@@ -19,6 +19,8 @@ export interface FechatterTransport {
   position?: (index: number) => string;
   /** Where the event at an index sits in the request, for error fields (`events[3]`). */
   eventPath?: (index: number) => string;
+  /** NATS: the events' messages are redeliveries, first published at this time (ms) or later. */
+  redeliveredSince?: number;
 }
 
 export interface FechatterOutcome extends IngestOutcome {
@@ -50,7 +52,11 @@ export class FechatterIngest {
         geo: transport.geo,
       }),
     );
-    const outcome = await this.ingest.ingest(accountId, inputs, request, { wireFields: FECHATTER_FIELD_NAMES, eventPath: transport.eventPath });
+    const outcome = await this.ingest.ingest(accountId, inputs, request, {
+      wireFields: FECHATTER_FIELD_NAMES,
+      eventPath: transport.eventPath,
+      redeliveredSince: transport.redeliveredSince,
+    });
     return { ...outcome, sessionIds };
   }
 
