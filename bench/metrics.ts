@@ -74,14 +74,15 @@ async function main(): Promise<void> {
         `rollup ${loaded.rollupRows.toLocaleString('en')} rows, ${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
     );
     await service.start();
-    console.log('| query | p50 ms | p99 ms | max ms | points |');
-    console.log('|---|---:|---:|---:|---:|');
+    // `first`: the first call, which also computes the metric's hourly states it lacks (not timed in p50/p99).
+    console.log('| query | first ms | p50 ms | p99 ms | max ms | points |');
+    console.log('|---|---:|---:|---:|---:|---:|');
     const p50: number[] = [];
     for (const [label, path] of queries) {
-      const { times, last } = await timeCalls(RUNS, () => api('GET', path, read));
+      const { times, last, first } = await timeCalls(RUNS, () => api('GET', path, read));
       const points = (last as { series: { points: unknown[] }[] }).series.reduce((n, s) => n + s.points.length, 0);
       p50.push(percentile(times, 0.5));
-      console.log(`| ${label} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.99).toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${points} |`);
+      console.log(`| ${label} | ${first.toFixed(0)} | ${percentile(times, 0.5).toFixed(0)} | ${percentile(times, 0.99).toFixed(0)} | ${times.at(-1)!.toFixed(0)} | ${points} |`);
     }
     console.log('');
     await service.stop();

@@ -1,5 +1,5 @@
 import { rollupSelect } from '../infrastructure/clickhouse/schema/event-rollup.js';
-import { ROLLUP_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
+import { METRIC_HOURS_TABLE, ROLLUP_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import {
   accountRange,
   bindInstant,
@@ -105,6 +105,42 @@ function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag, rollup
   }
 }
 
+/**
+ * The hourly state column of a single-series metric (migration 13's metric_hours) and how a raw
+ * row set becomes it: the same function over the same argument as aggregateSql's raw aggregate,
+ * so merged hours answer exactly what the raw rows do. A count needs none (the rows' count, `n`).
+ */
+function hourState(spec: SeriesSpec, bag: ParamBag): { column: string; state: string; merge: string } | null {
+  const num = () => numberExpr(resolveField(spec.field!), bag);
+  switch (spec.aggregation) {
+    case 'count':
+      return null;
+    case 'sum':
+      return { column: 'sum_state', state: `sumState(${num()})`, merge: 'toFloat64(sumMerge(sum_state))' };
+    case 'avg':
+      return { column: 'avg_state', state: `avgState(${num()})`, merge: 'avgMerge(avg_state)' };
+    case 'min':
+      return { column: 'min_state', state: `minState(${num()})`, merge: 'toFloat64(minMerge(min_state))' };
+    case 'max':
+      return { column: 'max_state', state: `maxState(${num()})`, merge: 'toFloat64(maxMerge(max_state))' };
+    case 'unique': {
+      const target = uniqueTarget(spec.field, bag);
+      const [fn, column] = spec.precision === 'approximate' ? ['uniqCombined64', 'uniq_approx'] : ['uniqExact', 'uniq_exact'];
+      return { column, state: `${fn}StateIf(${target}, ${target} != '')`, merge: `toFloat64(${fn}Merge(${column}))` };
+    }
+    default: {
+      const level = QUANTILE[spec.aggregation]!;
+      const column = `${spec.aggregation}_state`;
+      return { column, state: `quantileExactInclusiveState(${level})(${num()})`, merge: `quantileExactInclusiveMerge(${level})(${column})` };
+    }
+  }
+}
+
+/** A single-series metric's value merged from hourly rows (`n` and its state column). */
+function hourMergeSql(spec: SeriesSpec, bag: ParamBag): string {
+  return hourState(spec, bag)?.merge ?? 'toFloat64(sum(n))';
+}
+
 function seriesCondition(spec: SeriesSpec, bag: ParamBag): string {
   const parts: string[] = [];
   if (spec.eventName !== undefined) parts.push(`event_name = ${bag.bind(spec.eventName, 'String')}`);
@@ -153,6 +189,19 @@ export interface QueryOptions {
    * `rollup`, every window must be whole minutes.
    */
   windows?: TimeWindow[];
+  /**
+   * Read the whole UTC hours [from, to) from metric_hours under `key` (computed by hourFillQuery
+   * for the same metric and groups), the rest of the range from raw rows. Single-series metrics
+   * only; every bucket boundary of the query must be a whole UTC hour.
+   */
+  hours?: HourSpan;
+}
+
+/** Computed hours of a metric's states: [from, to) in epoch ms, whole UTC hours. */
+export interface HourSpan {
+  key: string;
+  from: number;
+  to: number;
 }
 
 /** A time window [from, to) in epoch ms. */
@@ -177,46 +226,87 @@ function inRanges(bag: ParamBag, column: string, ranges: TimeWindow[], instant: 
   return ranges.map((r) => `(${inRange(column, instant(r.from), instant(r.to))})`).join(' OR ');
 }
 
-function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): Parts {
-  const { topGroups, keepOther = true, rollup: useRollup = false, windows } = options;
-  const bag = new ParamBag();
-  const tz = bag.bind(q.timezone, 'String');
-  const from = bindInstant(bag, q.from);
-  const to = bindInstant(bag, q.to);
+/** What every query of a metric selects: its account, event names, row condition, series and group key. */
+interface Selection {
+  account: string;
+  /** ` AND event_name IN …` when every series names its events, else '' */
+  byName: string;
+  /** global filters and the union of the series' conditions */
+  where: string;
+  series: Map<string, SeriesSpec>;
+  conditions: string[];
+  /** the raw rows' group key ('' without groups) */
+  gkey: string;
+}
+
+function selection(metric: MetricDocument, accountId: string, groupBy: string[], bag: ParamBag): Selection {
   const account = bag.bind(accountId, 'String');
   const series = metricSeries(metric);
   const names = [...series.values()].map((s) => s.eventName);
   // Every series names its events: only those rows are read (the sort key's third column).
   const byName = names.every((n) => n !== undefined) ? ` AND event_name IN ${bag.bind(names as string[], 'Array(String)')}` : '';
-  const aliases = new Map<string, string>();
-  const aggregates: string[] = [];
-  const conditions: string[] = [];
-  let i = 0;
-  for (const [name, spec] of series) {
-    const alias = `s${i++}`;
-    aliases.set(name, alias);
-    const condition = seriesCondition(spec, bag);
-    conditions.push(condition);
-    aggregates.push(`${aggregateSql(spec, condition, bag, useRollup)} AS ${alias}`);
-  }
-  const value = metric.formula ? compileFormula(parseFormula(metric.formula), (n) => aliases.get(n)!) : 's0';
+  const conditions = [...series.values()].map((spec) => seriesCondition(spec, bag));
   const filters = compileFilters(metric.filters, bag);
   const where = [...filters.map((f) => `(${f})`), `(${conditions.map((c) => `(${c})`).join(' OR ')})`].join(' AND ');
   let gkey = `''`;
-  if (q.groupBy.length > 0) {
-    const dims = q.groupBy.map((d) => textExpr(resolveField(d), bag));
+  if (groupBy.length > 0) {
+    const dims = groupBy.map((d) => textExpr(resolveField(d), bag));
     gkey = dims.length === 1 ? dims[0]! : `arrayStringConcat([${dims.join(', ')}], '${GROUP_SEPARATOR}')`;
-    if (topGroups) {
-      const top = bag.bind(topGroups, 'Array(String)');
-      gkey = keepOther ? `if(${gkey} IN ${top}, ${gkey}, '${OTHER_GROUP}')` : gkey;
-    }
+  }
+  return { account, byName, where, series, conditions, gkey };
+}
+
+const hourOf = (bag: ParamBag, ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
+const HOUR_OF_ROW = `toDateTime(toStartOfHour(timestamp), 'UTC')`;
+
+function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): Parts {
+  const { topGroups, keepOther = true, rollup: useRollup = false, windows, hours } = options;
+  const bag = new ParamBag();
+  const tz = bag.bind(q.timezone, 'String');
+  const from = bindInstant(bag, q.from);
+  const to = bindInstant(bag, q.to);
+  const sel = selection(metric, accountId, q.groupBy, bag);
+  const { account, byName, where } = sel;
+  const aliases = new Map<string, string>();
+  const aggregates: string[] = [];
+  let i = 0;
+  for (const [name, spec] of sel.series) {
+    const alias = `s${i}`;
+    aliases.set(name, alias);
+    const sql = hours ? hourMergeSql(spec, bag) : aggregateSql(spec, sel.conditions[i]!, bag, useRollup);
+    aggregates.push(`${sql} AS ${alias}`);
+    i++;
+  }
+  const value = metric.formula ? compileFormula(parseFormula(metric.formula), (n) => aliases.get(n)!) : 's0';
+  // Hourly rows carry their group key as `g`.
+  let gkey = hours && q.groupBy.length > 0 ? 'g' : sel.gkey;
+  if (q.groupBy.length > 0 && topGroups) {
+    const top = bag.bind(topGroups, 'Array(String)');
+    gkey = keepOther ? `if(${gkey} IN ${top}, ${gkey}, '${OTHER_GROUP}')` : gkey;
   }
   const ranges = windows ? spans(windows) : undefined;
   const rawRange = ranges ? `account_id = ${account} AND (${inRanges(bag, 'timestamp', ranges, (ms) => bindInstant(bag, ms))})` : accountRange(account, 'timestamp', from, to);
   let source = `events
 PREWHERE ${rawRange}${byName} AND is_bot = 0
 WHERE ${where}`;
-  if (useRollup && ranges) {
+  if (hours) {
+    // The computed hours from metric_hours, the rest of the range (partial and unsealed hours)
+    // from raw rows turned into the same states.
+    const state = hourState(sel.series.get('value')!, bag);
+    const h0 = hourOf(bag, hours.from);
+    const h1 = hourOf(bag, hours.to);
+    const edges = `${inRange('timestamp', from, bindInstant(bag, hours.from))} OR ${inRange('timestamp', bindInstant(bag, hours.to), to)}`;
+    source = `(
+  SELECT hour, gkey AS g, n${state ? `, ${state.column}` : ''} FROM ${METRIC_HOURS_TABLE} FINAL
+  WHERE account_id = ${account} AND cache_key = ${bag.bind(hours.key, 'String')} AND hour >= ${h0} AND hour < ${h1}
+  UNION ALL
+  SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, count() AS n${state ? `, ${state.state} AS ${state.column}` : ''}
+  FROM events
+  PREWHERE account_id = ${account} AND (${edges})${byName} AND is_bot = 0
+  WHERE ${where}
+  GROUP BY hour, g
+)`;
+  } else if (useRollup && ranges) {
     // Whole-minute windows: the rollup alone answers them.
     const minute = (ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
     source = `(
@@ -236,7 +326,28 @@ WHERE ${where}`;
 )
 WHERE ${where}`;
   }
-  return { bag, source, time: useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
+  return { bag, source, time: hours ? 'hour' : useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
+}
+
+/**
+ * Computes a single-series metric's states for the whole UTC hours of `spans` (sorted, not
+ * overlapping, hour-aligned) grouped by `groupBy`, into metric_hours under `key`, as of
+ * `computedAt` (the store's clock). An hour without matching events gets no rows.
+ */
+export function hourFillQuery(metric: MetricDocument, accountId: string, groupBy: string[], key: string, spans: TimeWindow[], computedAt: number): BuiltQuery {
+  const bag = new ParamBag();
+  const sel = selection(metric, accountId, groupBy, bag);
+  const state = hourState(sel.series.get('value')!, bag);
+  const ranges = inRanges(bag, 'timestamp', spans, (ms) => bindInstant(bag, ms));
+  return {
+    sql: `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n${state ? `, ${state.column}` : ''})
+SELECT ${sel.account}, ${bag.bind(key, 'String')}, ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS gkey, ${bindInstant(bag, computedAt)}, count()${state ? `, ${state.state}` : ''}
+FROM events
+PREWHERE account_id = ${sel.account} AND (${ranges})${sel.byName} AND is_bot = 0
+WHERE ${sel.where}
+GROUP BY hour, gkey`,
+    params: bag.params,
+  };
 }
 
 /** What the metric queries read of the rollup's rows (and of the partial minutes made like them). */
@@ -274,8 +385,8 @@ export function windowsQuery(metric: MetricDocument, accountId: string, windows:
 }
 
 /** Groups ranked by the metric's value over the whole range (for `limit`). */
-export function topGroupsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, limit: number): BuiltQuery {
-  const p = parts(metric, accountId, q);
+export function topGroupsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, limit: number, options: QueryOptions = {}): BuiltQuery {
+  const p = parts(metric, accountId, q, options);
   return {
     sql: `SELECT ${p.gkey} AS gkey, ${p.aggregates.join(', ')}, ${p.value} AS value
 FROM ${p.source}

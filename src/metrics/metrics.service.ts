@@ -22,6 +22,7 @@ import {
   windowsQuery,
 } from './metric-query.js';
 import { ApproximateUniquesBackfill } from './approximate-uniques.backfill.js';
+import { MetricHoursService } from './metric-hours.service.js';
 import {
   AGGREGATIONS,
   type Aggregation,
@@ -43,6 +44,12 @@ const SERIES_KEYS = ['eventName', 'eventType', 'aggregation', 'field', 'filters'
 const FILTER_KEYS = ['field', 'op', 'value'];
 export const MAX_POINTS = 10_000;
 
+/** Which stored shortcuts an answer may read (all by default). */
+export interface AnswerOptions {
+  rollup?: boolean;
+  hours?: boolean;
+}
+
 export type MetricView = Omit<MetricDocument, '_id' | 'accountId'> & { id: string };
 
 /** Custom metric definitions and their time series. */
@@ -53,6 +60,7 @@ export class MetricsService {
     @Inject(EVENTS_STORE) private readonly store: EventsStore,
     private readonly regexes: RegexValidator,
     private readonly sketches: ApproximateUniquesBackfill,
+    private readonly hours: MetricHoursService,
   ) {}
 
   /** Whether the rollup's sketches are there for every row, where the metric counts with them. */
@@ -138,9 +146,10 @@ export class MetricsService {
 
   /**
    * The metric's series and totals. `rollup: false` reads raw events even where the per-minute
-   * rollup would answer: the tests compare both.
+   * rollup or the metric's hourly states would answer, `hours: false` leaves out only the
+   * hourly states: the tests compare the paths.
    */
-  async data(accountId: string, id: string, q: MetricDataQuery, options: { rollup?: boolean } = {}): Promise<MetricData> {
+  async data(accountId: string, id: string, q: MetricDataQuery, options: AnswerOptions = {}): Promise<MetricData> {
     return this.answer(await this.load(accountId, id), accountId, q, options);
   }
 
@@ -188,7 +197,7 @@ export class MetricsService {
     return values;
   }
 
-  private async answer(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: { rollup?: boolean }): Promise<MetricData> {
+  private async answer(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: AnswerOptions): Promise<MetricData> {
     for (const [i, d] of q.groupBy.entries()) {
       if (!metric.dimensions.includes(d)) {
         throw ApiError.validation([{ field: `groupBy[${i}]`, message: `"${d}" is not one of the metric's dimensions (${metric.dimensions.join(', ') || 'none'})` }]);
@@ -203,27 +212,30 @@ export class MetricsService {
     // min or max); unique, avg and percentiles need their own pass over the whole range.
     const needsTotalsQuery = rollupOf(metric) === null;
     const ranked = q.limit !== undefined && q.groupBy.length > 0;
+    // The metric's hourly states where they answer; else the per-minute rollup where it does.
+    const hours = options.rollup === false || options.hours === false ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
+    const source = hours ? { hours } : {};
     if (ranked && needsTotalsQuery && !q.other) {
       // The totals pass ranks the groups too: two queries instead of three.
-      const all = await this.run<TotalsRow>(totalsQuery(metric, accountId, q));
+      const all = await this.run<TotalsRow>(totalsQuery(metric, accountId, q, source));
       const top = all
         .filter((r) => Number(r.overall) !== 1)
         .sort((a, b) => num(b.value) - num(a.value) || String(a.gkey).localeCompare(String(b.gkey)))
         .slice(0, q.limit)
         .map((r) => String(r.gkey));
       const totals = all.filter((r) => Number(r.overall) === 1 || top.includes(String(r.gkey)));
-      const points = top.length > 0 ? await this.run<PointRow>(pointsQuery(metric, accountId, q, { topGroups: top, keepOther: false })) : [];
+      const points = top.length > 0 ? await this.run<PointRow>(pointsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: false })) : [];
       return this.assemble(metric, q, points, totals);
     }
     let top: string[] | undefined;
     if (ranked) {
-      const rankedRows = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit!));
+      const rankedRows = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit!, source));
       top = rankedRows.map((r) => r.gkey);
     }
-    const rollup = options.rollup !== false && rollupAnswers(metric, q) && (await this.sketchesReady(metric));
+    const rollup = !hours && options.rollup !== false && rollupAnswers(metric, q) && (await this.sketchesReady(metric));
     const [points, totals] = await Promise.all([
-      this.run<PointRow>(pointsQuery(metric, accountId, q, { topGroups: top, keepOther: q.other, rollup })),
-      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, { topGroups: top, keepOther: q.other, rollup })) : null,
+      this.run<PointRow>(pointsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: q.other, rollup })),
+      needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: q.other, rollup })) : null,
     ]);
     return this.assemble(metric, q, points, totals);
   }
@@ -285,18 +297,19 @@ export class MetricsService {
   }
 
   private async run<T>(query: { sql: string; params: Record<string, unknown> }): Promise<T[]> {
-    try {
-      return await this.store.query<T>(query.sql, query.params as never);
-    } catch (err) {
-      // Definitions are checked when saved, so this is only a safety net (a definition stored
-      // before that check, or an engine that changed its rules). The engine's text stays here:
-      // it holds the query and the engine's version.
-      if (err instanceof EventsStoreError && err.clickhouseCode === CANNOT_COMPILE_REGEXP) {
-        throw ApiError.validation([{ field: 'filters', message: 'a regex filter is not a valid regular expression (RE2 syntax); replace the metric with a valid one' }]);
-      }
-      if (isUnknownZoneError(err)) throw unknownZone();
-      throw err;
+    return this.store.query<T>(query.sql, query.params as never).catch((err) => this.failed(err));
+  }
+
+  /** A failed query of a metric, as the API answers it. */
+  private failed(err: unknown): never {
+    // Definitions are checked when saved, so this is only a safety net (a definition stored
+    // before that check, or an engine that changed its rules). The engine's text stays here:
+    // it holds the query and the engine's version.
+    if (err instanceof EventsStoreError && err.clickhouseCode === CANNOT_COMPILE_REGEXP) {
+      throw ApiError.validation([{ field: 'filters', message: 'a regex filter is not a valid regular expression (RE2 syntax); replace the metric with a valid one' }]);
     }
+    if (isUnknownZoneError(err)) throw unknownZone();
+    throw err;
   }
 
   private async load(accountId: string, id: string): Promise<MetricDocument> {

@@ -3,6 +3,9 @@ import {
   ACTIVITY_TABLE,
   DEVICE_SESSIONS_TABLE,
   EVENTS_TABLE,
+  LATE_HOURS_TABLE,
+  METRIC_HOUR_MARKS_TABLE,
+  METRIC_HOURS_TABLE,
   PAGE_ROLLUP_TABLE,
   PAGE_TITLES_TABLE,
   ROLLUP_TABLE,
@@ -39,6 +42,9 @@ export function retentionTtls(retentionDays: number): Record<string, string> {
     [STEP_EVENTS_TABLE]: `toDateTime(timestamp) + ${days}`,
     [STEP_FIRSTS_TABLE]: `day + ${days}`,
     [SESSION_MOVES_TABLE]: `moved + ${days}`,
+    [METRIC_HOURS_TABLE]: `hour + ${days}`,
+    [METRIC_HOUR_MARKS_TABLE]: `hour + ${days}`,
+    [LATE_HOURS_TABLE]: `hour + ${days}`,
   };
 }
 

@@ -54,6 +54,12 @@ export const STEP_EVENTS_VIEW = 'step_events_mv';
 export const STEP_FIRSTS_TABLE = 'step_firsts';
 export const STEP_FIRSTS_VIEW = 'step_firsts_mv';
 
+/** Per-metric states by UTC hour and group, which hours hold them, and the hours late inserts changed (migration 13). */
+export const METRIC_HOURS_TABLE = 'metric_hours';
+export const METRIC_HOUR_MARKS_TABLE = 'metric_hour_marks';
+export const LATE_HOURS_TABLE = 'late_event_hours';
+export const LATE_HOURS_VIEW = 'late_event_hours_mv';
+
 /** Dropped by a migration; named here so nothing else spells them. */
 export const OLD_DEVICE_SESSIONS_TABLE = 'device_sessions'; // the assigner's state before migration 11
 export const OLD_VISITOR_ROLLUP_TABLE = 'visitor_rollup'; // hashed visitors per bucket, before migration 8
@@ -89,6 +95,10 @@ export const CURRENT_OBJECTS: readonly string[] = Object.freeze([
   STEP_EVENTS_VIEW,
   STEP_FIRSTS_TABLE,
   STEP_FIRSTS_VIEW,
+  METRIC_HOURS_TABLE,
+  METRIC_HOUR_MARKS_TABLE,
+  LATE_HOURS_TABLE,
+  LATE_HOURS_VIEW,
 ]);
 
 /** The session and visitor rollups' bucket (toStartOfFifteenMinutes of the session start), in ms. */

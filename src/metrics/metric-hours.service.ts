@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
+import { LATE_HOURS_TABLE, METRIC_HOUR_MARKS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
+import { hourFillQuery, type HourSpan, metricSeries, type TimeWindow } from './metric-query.js';
+import type { MetricDataQuery, MetricDocument } from './metric.types.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/**
+ * How far our clock may be ahead of the store's. An hour counts as sealed two hours after it
+ * starts by the store's clock (the late-insert view counts inserts into sealed hours only); we
+ * take it as sealed only this much later, so every insert after we compute it is counted.
+ */
+const CLOCK_MARGIN_MS = 5 * 60_000;
+/** One fill statement covers at most a day of hours: its memory stays bounded. */
+const FILL_CHUNK_MS = DAY;
+/** Below this many whole hours, raw rows answer as fast. */
+const MIN_HOURS = 3;
+/** Bumped when what the states hold changes, so old rows are not read as new ones. */
+const STATE_FORMAT = 1;
+
+/**
+ * Per-metric hourly states (migration 13): a single-series metric's value per whole UTC hour and
+ * group is computed once from the events, kept in metric_hours, and merged by the metric queries
+ * instead of reading every event again. An hour is computed when a query first needs it, once it
+ * is sealed (two hours old, after which events arrive only late); a late insert into a computed
+ * hour (late_event_hours, filled by a view on the events) makes it be computed again. The answers
+ * are those of the raw rows: the states are the same aggregate functions of the same rows, and
+ * the partial and unsealed hours at the range's ends come from raw rows.
+ */
+@Injectable()
+export class MetricHoursService {
+  private readonly logger = new Logger('metric-hours');
+  /** Fills under way, by account and key: concurrent queries wait for one. */
+  private readonly filling = new Map<string, Promise<void>>();
+  private readonly counters = { filledHours: 0, refilledHours: 0, fills: 0 };
+
+  constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
+
+  stats() {
+    return { ...this.counters };
+  }
+
+  /**
+   * The computed hours a query can read, after computing those it needs that are missing or
+   * stale; null when its shape or time zone does not allow hourly states, or the range holds too
+   * few sealed hours to be worth it.
+   */
+  async span(metric: MetricDocument, accountId: string, q: MetricDataQuery, now = Date.now()): Promise<HourSpan | null> {
+    if (!hourlyShape(metric) || q.interval === 'minute' || !wholeHourOffsets(q.timezone, q.from, q.to)) return null;
+    const sealedEnd = Math.floor((now - CLOCK_MARGIN_MS) / HOUR) * HOUR - HOUR;
+    const from = Math.ceil(q.from / HOUR) * HOUR;
+    const to = Math.min(Math.floor(q.to / HOUR) * HOUR, sealedEnd);
+    if (to - from < MIN_HOURS * HOUR) return null;
+    const key = hourKey(metric, q.groupBy);
+    const flight = `${accountId}|${key}`;
+    // One fill at a time per metric shape; a query that arrives meanwhile waits and checks again.
+    for (let running = this.filling.get(flight); running; running = this.filling.get(flight)) await running.catch(() => undefined);
+    const fill = this.fill(metric, accountId, q.groupBy, key, from, to);
+    this.filling.set(flight, fill);
+    try {
+      await fill;
+    } finally {
+      this.filling.delete(flight);
+    }
+    return { key, from, to };
+  }
+
+  /**
+   * Computes the hours of [from, to) that have no mark, or more late rows than their mark saw.
+   * The late rows are counted before the events are read: a late insert the computation missed
+   * is counted after it, so its hour is computed again (the view's rows become visible with or
+   * after the events they count).
+   */
+  private async fill(metric: MetricDocument, accountId: string, groupBy: string[], key: string, from: number, to: number): Promise<void> {
+    const range = { a: accountId, k: key, from: from / 1000, to: to / 1000 };
+    const [marks, late] = await Promise.all([
+      this.store.query<{ h: number; seen: number }>(
+        `SELECT toUnixTimestamp(hour) * 1000 AS h, late_rows AS seen FROM ${METRIC_HOUR_MARKS_TABLE} FINAL
+         WHERE account_id = {a:String} AND cache_key = {k:String} AND hour >= toDateTime({from:Int64}, 'UTC') AND hour < toDateTime({to:Int64}, 'UTC')`,
+        range,
+      ),
+      this.store.query<{ h: number; rows: number }>(
+        `SELECT toUnixTimestamp(hour) * 1000 AS h, sum(rows) AS rows FROM ${LATE_HOURS_TABLE}
+         WHERE account_id = {a:String} AND hour >= toDateTime({from:Int64}, 'UTC') AND hour < toDateTime({to:Int64}, 'UTC')
+         GROUP BY hour`,
+        range,
+      ),
+    ]);
+    const seen = new Map(marks.map((m) => [Number(m.h), Number(m.seen)]));
+    const lateRows = new Map(late.map((l) => [Number(l.h), Number(l.rows)]));
+    const missing: number[] = [];
+    let refilled = 0;
+    for (let h = from; h < to; h += HOUR) {
+      const marked = seen.get(h);
+      if (marked === undefined) missing.push(h);
+      else if ((lateRows.get(h) ?? 0) !== marked) {
+        missing.push(h);
+        refilled++;
+      }
+    }
+    if (missing.length === 0) return;
+    const started = Date.now();
+    const computedAt = started;
+    for (const chunk of chunks(runs(missing), FILL_CHUNK_MS)) {
+      const fill = hourFillQuery(metric, accountId, groupBy, key, chunk, computedAt);
+      await this.store.command(fill.sql, fill.params);
+    }
+    // Marked only once every state is in: a fill cut short is done again whole.
+    await this.store.command(
+      `INSERT INTO ${METRIC_HOUR_MARKS_TABLE} (account_id, cache_key, hour, late_rows, computed_at)
+       SELECT {a:String}, {k:String}, toDateTime(h.1, 'UTC'), h.2, fromUnixTimestamp64Milli({c:Int64})
+       FROM (SELECT arrayJoin(arrayZip({hours:Array(Int64)}, {late:Array(UInt64)})) AS h)`,
+      { a: accountId, k: key, c: computedAt, hours: missing.map((h) => h / 1000), late: missing.map((h) => lateRows.get(h) ?? 0) },
+    );
+    this.counters.fills++;
+    this.counters.filledHours += missing.length - refilled;
+    this.counters.refilledHours += refilled;
+    this.logger.debug({ metric: metric._id, hours: missing.length, refilled, ms: Date.now() - started }, 'computed metric hours');
+  }
+}
+
+/** Whether a metric has one series whose hourly states the queries can merge (not a formula or a histogram). */
+export function hourlyShape(metric: MetricDocument): boolean {
+  return !metric.formula && metric.type !== 'histogram';
+}
+
+/**
+ * What a metric's hourly states depend on: its one series (events, aggregation, field,
+ * precision), its filters and the grouping. A changed definition gets other states.
+ */
+export function hourKey(metric: MetricDocument, groupBy: string[]): string {
+  const series = metricSeries(metric).get('value');
+  const shape = JSON.stringify({ v: STATE_FORMAT, series, filters: metric.filters, groupBy });
+  return createHash('sha256').update(shape).digest('hex').slice(0, 32);
+}
+
+/** Sorted hour starts as contiguous windows. */
+function runs(hours: number[]): TimeWindow[] {
+  const out: TimeWindow[] = [];
+  for (const h of hours) {
+    const last = out[out.length - 1];
+    if (last && last.to === h) last.to = h + HOUR;
+    else out.push({ from: h, to: h + HOUR });
+  }
+  return out;
+}
+
+/** Windows cut into groups covering at most `max` ms each (a window longer than that is split). */
+function chunks(windows: TimeWindow[], max: number): TimeWindow[][] {
+  const out: TimeWindow[][] = [];
+  let current: TimeWindow[] = [];
+  let size = 0;
+  for (const w of windows) {
+    for (let from = w.from; from < w.to; ) {
+      const to = Math.min(w.to, from + (max - size));
+      current.push({ from, to });
+      size += to - from;
+      from = to;
+      if (size >= max) {
+        out.push(current);
+        current = [];
+        size = 0;
+      }
+    }
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's UTC offset at an instant, in minutes. */
+function offsetMinutes(timezone: string, ms: number): number {
+  let format = offsetFormats.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' });
+    offsetFormats.set(timezone, format);
+  }
+  const name = format.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+}
+
+/**
+ * Whether the zone's offset is a whole number of hours across the range (sampled daily and at
+ * both ends: zones change offset a few times a year at most), so every bucket starts on a UTC hour.
+ */
+export function wholeHourOffsets(timezone: string, from: number, to: number): boolean {
+  try {
+    for (let t = from; ; t = Math.min(t + DAY, to)) {
+      if (offsetMinutes(timezone, t) % 60 !== 0) return false;
+      if (t >= to) return true;
+    }
+  } catch {
+    return false; // an unknown zone: the raw query answers with its error
+  }
+}
