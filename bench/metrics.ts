@@ -1,7 +1,8 @@
 /**
  * bench/metrics: /api/metrics/:id/data over BENCH_EVENTS (default 10 million) synthetic events on
  * embedded defaults. 100k users, 50 event names, 30 properties, spread over the last 30 days.
- * Prints the load time, the store's size on disk, and p50 / p99 of repeated /data queries for:
+ * Prints the load time, the store's size on disk, the first call of each query (which also computes
+ * the metric's hourly states it lacks) and p50 / p99 of repeated /data queries for:
  * a counter by day over 30 days, unique users by hour over 7 days (approximate and exact), a p95
  * grouped by a dimension (top 10), and a two-series formula.
  *

@@ -220,6 +220,29 @@ describe("metrics from the metric's hourly states", () => {
     await store.command(`TRUNCATE TABLE ${METRIC_HOUR_MARKS_TABLE}`);
   });
 
+  it('leaves a grouping with more than 1,000 groups an hour to the raw events', async () => {
+    // 1,500 buyers in one hour of the last day: grouped by user, the states would be one per event.
+    const at = START + SPAN - 3 * HOUR;
+    for (let i = 0; i < 1500; i += 500) {
+      const events = Array.from({ length: 500 }, (_, j) => ({ eventType: 'track', eventName: 'buy', timestamp: at + i + j, userId: `wide-${i + j}`, properties: { price: 1 } }));
+      assert.equal((await call(t.url, 'POST', '/api/events/batch', { secret: acme.write, body: { events } })).status, 202);
+    }
+    await t.app.get(IngestPipelineService).flush();
+    const created = await call(t.url, 'POST', '/api/metrics', {
+      secret: acme.admin,
+      body: { name: 'revenue by buyer', type: 'counter', aggregation: 'sum', eventName: 'buy', field: 'price', dimensions: ['userId'] },
+    });
+    assert.equal(created.status, 201);
+    const metric = (await t.app.get(MetricsRepository).find(acme.accountId, created.body.id))!;
+    const q = query(START, START + SPAN, 'day', 'UTC', { groupBy: ['userId'], limit: 5, other: true });
+    const wide = hours.stats().tooManyGroups;
+    assert.equal(await hours.span(metric, acme.accountId, q), null);
+    assert.equal(hours.stats().tooManyGroups, wide + 1);
+    assert.deepEqual(await service.data(acme.accountId, metric._id, q), await service.data(acme.accountId, metric._id, q, { rollup: false }));
+    // Not grouped, the same metric has hourly states.
+    assert.ok(await hours.span(metric, acme.accountId, { ...q, groupBy: [], limit: undefined }));
+  });
+
   it('computes again whole a fill cut short before its marks (a process killed midway)', async () => {
     const q = query(START, START + SPAN, 'day', 'UTC', { groupBy: ['country'] });
     const m = metrics.p50!;

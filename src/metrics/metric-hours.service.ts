@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { LATE_HOURS_TABLE, METRIC_HOUR_MARKS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
-import { hourFillQuery, type HourSpan, metricSeries, type TimeWindow } from './metric-query.js';
+import { hourFillQuery, hourGroupsQuery, type HourSpan, metricSeries, type TimeWindow } from './metric-query.js';
 import type { MetricDataQuery, MetricDocument } from './metric.types.js';
 
 const HOUR = 3_600_000;
@@ -17,6 +17,13 @@ const CLOCK_MARGIN_MS = 5 * 60_000;
 const FILL_CHUNK_MS = DAY;
 /** Below this many whole hours, raw rows answer as fast. */
 const MIN_HOURS = 3;
+/**
+ * A grouping with more groups in an hour than this (a dimension like a user id) would keep about
+ * a state per event: its queries read raw events instead.
+ */
+const MAX_GROUPS_PER_HOUR = 1000;
+/** How long a grouping found too wide is left to raw events before it is probed again. */
+const WIDE_RECHECK_MS = 6 * HOUR;
 /** Bumped when what the states hold changes, so old rows are not read as new ones. */
 const STATE_FORMAT = 1;
 
@@ -34,7 +41,9 @@ export class MetricHoursService {
   private readonly logger = new Logger('metric-hours');
   /** Fills under way, by account and key: concurrent queries wait for one. */
   private readonly filling = new Map<string, Promise<void>>();
-  private readonly counters = { filledHours: 0, refilledHours: 0, fills: 0 };
+  /** Groupings probed: narrow ones for good, wide ones until the time given. */
+  private readonly probed = new Map<string, number>();
+  private readonly counters = { filledHours: 0, refilledHours: 0, fills: 0, tooManyGroups: 0 };
 
   constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
 
@@ -55,6 +64,7 @@ export class MetricHoursService {
     if (to - from < MIN_HOURS * HOUR) return null;
     const key = hourKey(metric, q.groupBy);
     const flight = `${accountId}|${key}`;
+    if (q.groupBy.length > 0 && !(await this.narrow(metric, accountId, q.groupBy, flight, to, now))) return null;
     // One fill at a time per metric shape; a query that arrives meanwhile waits and checks again.
     for (let running = this.filling.get(flight); running; running = this.filling.get(flight)) await running.catch(() => undefined);
     const fill = this.fill(metric, accountId, q.groupBy, key, from, to);
@@ -65,6 +75,24 @@ export class MetricHoursService {
       this.filling.delete(flight);
     }
     return { key, from, to };
+  }
+
+  /**
+   * Whether a grouping has few enough groups per hour to keep states for, judged (once, or again
+   * after WIDE_RECHECK_MS when it was too wide) on the last sealed day before `to`.
+   */
+  private async narrow(metric: MetricDocument, accountId: string, groupBy: string[], flight: string, to: number, now: number): Promise<boolean> {
+    const probed = this.probed.get(flight);
+    if (probed !== undefined && (probed === Infinity || now < probed)) return probed === Infinity;
+    const probe = hourGroupsQuery(metric, accountId, groupBy, { from: to - DAY, to });
+    const [row] = await this.store.query<{ groups: number }>(probe.sql, probe.params);
+    const fits = Number(row?.groups ?? 0) <= MAX_GROUPS_PER_HOUR;
+    this.probed.set(flight, fits ? Infinity : now + WIDE_RECHECK_MS);
+    if (!fits) {
+      this.counters.tooManyGroups++;
+      this.logger.log({ metric: metric._id, groupBy, groups: Number(row?.groups) }, 'too many groups an hour for hourly states: read from raw events');
+    }
+    return fits;
   }
 
   /**

@@ -350,6 +350,22 @@ GROUP BY hour, gkey`,
   };
 }
 
+/** How many groups the hours of `window` hold, at most, for a metric grouped by `groupBy`. */
+export function hourGroupsQuery(metric: MetricDocument, accountId: string, groupBy: string[], window: TimeWindow): BuiltQuery {
+  const bag = new ParamBag();
+  const sel = selection(metric, accountId, groupBy, bag);
+  return {
+    sql: `SELECT max(groups) AS groups FROM (
+  SELECT ${HOUR_OF_ROW} AS hour, uniqExact(${sel.gkey}) AS groups
+  FROM events
+  PREWHERE ${accountRange(sel.account, 'timestamp', bindInstant(bag, window.from), bindInstant(bag, window.to))}${sel.byName} AND is_bot = 0
+  WHERE ${sel.where}
+  GROUP BY hour
+)`,
+    params: bag.params,
+  };
+}
+
 /** What the metric queries read of the rollup's rows (and of the partial minutes made like them). */
 const ROLLUP_COLUMNS = 'minute, event_name, event_type, events, users, sessions, users_approx, sessions_approx';
 

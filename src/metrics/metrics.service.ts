@@ -11,6 +11,7 @@ import { checkFilter, FilterError, type MetricFilter } from './filter.compiler.j
 import { FormulaError, parseFormula, seriesNames } from './formula.js';
 import {
   GROUP_SEPARATOR,
+  metricSeries,
   OTHER_GROUP,
   pointsQuery,
   rollupAnswers,
@@ -212,8 +213,12 @@ export class MetricsService {
     // min or max); unique, avg and percentiles need their own pass over the whole range.
     const needsTotalsQuery = rollupOf(metric) === null;
     const ranked = q.limit !== undefined && q.groupBy.length > 0;
-    // The metric's hourly states where they answer; else the per-minute rollup where it does.
-    const hours = options.rollup === false || options.hours === false ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
+    // Counts come fastest from the per-minute rollup where it answers (bench/metrics: 30 against
+    // 41 ms by hours); anything else from the metric's hourly states where they answer (unique
+    // users over 7 days: 190 against 360 ms by the rollup's sketches).
+    const countsByRollup = rollupAnswers(metric, q) && [...metricSeries(metric).values()].every((s) => s.aggregation === 'count');
+    const hours =
+      options.rollup === false || options.hours === false || countsByRollup ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
     const source = hours ? { hours } : {};
     if (ranked && needsTotalsQuery && !q.other) {
       // The totals pass ranks the groups too: two queries instead of three.
