@@ -44,6 +44,8 @@ const NEEDS_FIELD: Aggregation[] = ['sum', 'avg', 'min', 'max', 'p50', 'p90', 'p
 const SERIES_KEYS = ['eventName', 'eventType', 'aggregation', 'field', 'filters', 'precision'];
 const FILTER_KEYS = ['field', 'op', 'value'];
 export const MAX_POINTS = 10_000;
+/** Up to this many buckets, a ranked grouping from hourly states reads every group's points beside the ranking. */
+const EAGER_POINTS_BUCKETS = 100;
 
 /** Which stored shortcuts an answer may read (all by default). */
 export interface AnswerOptions {
@@ -221,15 +223,28 @@ export class MetricsService {
       options.rollup === false || options.hours === false || countsByRollup ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
     const source = hours ? { hours } : {};
     if (ranked && needsTotalsQuery && !q.other) {
-      // The totals pass ranks the groups too: two queries instead of three.
-      const all = await this.run<TotalsRow>(totalsQuery(metric, accountId, q, source));
+      // The totals pass ranks the groups too: two queries instead of three. From hourly states
+      // (at most 1,000 groups an hour) over at most EAGER_POINTS_BUCKETS buckets, the points of
+      // every group are read at the same time and the top ones kept; otherwise the points wait
+      // for the ranking and are read for the top groups only.
+      const eager = hours !== null && (q.to - q.from) / INTERVAL_MS[q.interval] <= EAGER_POINTS_BUCKETS;
+      const [all, everyPoint] = await Promise.all([
+        this.run<TotalsRow>(totalsQuery(metric, accountId, q, source)),
+        eager ? this.run<PointRow>(pointsQuery(metric, accountId, q, source)) : null,
+      ]);
       const top = all
         .filter((r) => Number(r.overall) !== 1)
         .sort((a, b) => num(b.value) - num(a.value) || String(a.gkey).localeCompare(String(b.gkey)))
         .slice(0, q.limit)
         .map((r) => String(r.gkey));
       const totals = all.filter((r) => Number(r.overall) === 1 || top.includes(String(r.gkey)));
-      const points = top.length > 0 ? await this.run<PointRow>(pointsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: false })) : [];
+      let points: PointRow[] = [];
+      if (everyPoint) {
+        const kept = new Set(top);
+        points = everyPoint.filter((p) => kept.has(String(p.gkey)));
+      } else if (top.length > 0) {
+        points = await this.run<PointRow>(pointsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: false }));
+      }
       return this.assemble(metric, q, points, totals);
     }
     let top: string[] | undefined;
