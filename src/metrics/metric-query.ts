@@ -332,7 +332,8 @@ WHERE ${where}`;
 /**
  * Computes a single-series metric's states for the whole UTC hours of `spans` (sorted, not
  * overlapping, hour-aligned) grouped by `groupBy`, into metric_hours under `key`, as of
- * `computedAt` (the store's clock). An hour without matching events gets no rows.
+ * `computedAt` (the version a recomputed hour's rows replace older ones by). An hour without
+ * matching events gets no rows.
  */
 export function hourFillQuery(metric: MetricDocument, accountId: string, groupBy: string[], key: string, spans: TimeWindow[], computedAt: number): BuiltQuery {
   const bag = new ParamBag();
