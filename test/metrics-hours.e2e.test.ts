@@ -10,16 +10,11 @@ import type { MetricDataQuery, MetricDocument } from '../src/metrics/metric.type
 import { MetricsRepository } from '../src/metrics/metrics.repository.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
+import { seededRandom } from './support/seeded-random.js';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2026-10-29T00:00:00Z');
 const SPAN = 6 * 86_400_000; // across the end of US daylight saving time (2026-11-01)
-
-/** A small deterministic generator, so a failure can be reproduced. */
-function random(seed: number) {
-  let x = seed;
-  return () => ((x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-}
 
 /**
  * 4,000 events at millisecond times over six days: three names, 60 users (some only anonymous),
@@ -28,7 +23,7 @@ function random(seed: number) {
  * Some events lack the price or carry text in it.
  */
 function dataset(): Record<string, unknown>[] {
-  const next = random(7);
+  const next = seededRandom(7);
   return Array.from({ length: 4000 }, () => {
     const user = Math.floor(next() * 60);
     const r = next();

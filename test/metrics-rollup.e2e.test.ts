@@ -9,22 +9,17 @@ import type { MetricDataQuery, MetricDocument } from '../src/metrics/metric.type
 import { MetricsRepository } from '../src/metrics/metrics.repository.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
 import { call, createAccount, type Credentials, startApp, type TestApp } from './support/app.js';
+import { seededRandom } from './support/seeded-random.js';
 
 const START = Date.parse('2026-10-29T00:00:00Z');
 const SPAN = 6 * 86_400_000; // across the end of US daylight saving time (2026-11-01)
-
-/** A small deterministic generator, so a failure can be reproduced. */
-function random(seed: number) {
-  let x = seed;
-  return () => ((x = (x * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-}
 
 /**
  * 3,000 events at millisecond times over six days: three names, two types, 40 users of whom
  * some are only anonymous, 120 sessions and some events without a session.
  */
 function dataset(): Record<string, unknown>[] {
-  const next = random(42);
+  const next = seededRandom(42);
   return Array.from({ length: 3000 }, () => {
     const user = Math.floor(next() * 50);
     const session = Math.floor(next() * 130);

@@ -218,7 +218,8 @@ export class MetricsService {
     // Counts come fastest from the per-minute rollup where it answers (bench/metrics: 30 against
     // 41 ms by hours); anything else from the metric's hourly states where they answer (unique
     // users over 7 days: 190 against 360 ms by the rollup's sketches).
-    const countsByRollup = rollupAnswers(metric, q) && [...metricSeries(metric).values()].every((s) => s.aggregation === 'count');
+    const rollupFits = rollupAnswers(metric, q);
+    const countsByRollup = rollupFits && [...metricSeries(metric).values()].every((s) => s.aggregation === 'count');
     const hours =
       options.rollup === false || options.hours === false || countsByRollup ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
     const source = hours ? { hours } : {};
@@ -252,7 +253,7 @@ export class MetricsService {
       const rankedRows = await this.run<{ gkey: string }>(topGroupsQuery(metric, accountId, q, q.limit!, source));
       top = rankedRows.map((r) => r.gkey);
     }
-    const rollup = !hours && options.rollup !== false && rollupAnswers(metric, q) && (await this.sketchesReady(metric));
+    const rollup = !hours && options.rollup !== false && rollupFits && (await this.sketchesReady(metric));
     const [points, totals] = await Promise.all([
       this.run<PointRow>(pointsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: q.other, rollup })),
       needsTotalsQuery ? this.run<TotalsRow>(totalsQuery(metric, accountId, q, { ...source, topGroups: top, keepOther: q.other, rollup })) : null,

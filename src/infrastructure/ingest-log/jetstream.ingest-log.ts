@@ -220,8 +220,8 @@ export class JetStreamIngestLog implements IngestLog {
     const base = `js-${this.options.nats.stream}-${batch[0]!.seq}-${batch.at(-1)!.seq}`;
     // A message of our own coming back, or a source's redelivery appended again, may hold rows
     // already stored: those go to the sink as a replay, after the fresh ones.
-    const fresh = batch.filter((m) => !m.redelivered && !m.headers?.has(REDELIVERED_SINCE_HEADER));
-    const again = batch.filter((m) => m.redelivered || m.headers?.has(REDELIVERED_SINCE_HEADER));
+    const again = batch.filter(mayBeStored);
+    const fresh = batch.filter((m) => !mayBeStored(m));
     let delay = 250;
     for (;;) {
       try {
@@ -253,6 +253,11 @@ export class JetStreamIngestLog implements IngestLog {
     await sink({ id, rows, count, replay, ...(since.length > 0 ? { replaySince: since.reduce((a, b) => Math.min(a, b)) } : {}) });
     return count;
   }
+}
+
+/** Redelivered to us, or a source's redelivery appended again: some of its rows may be stored. */
+function mayBeStored(m: JsMsg): boolean {
+  return m.redelivered || m.headers?.has(REDELIVERED_SINCE_HEADER) === true;
 }
 
 /** Splits newline-delimited rows into chunks of at most `max` bytes, on row boundaries. */
