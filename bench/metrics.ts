@@ -10,9 +10,12 @@
  * step by step (the same 30 days, denser) and the queries are timed at each size; a last table
  * gives each query's p50 growth against the data's, and the load rate of each step.
  *
- *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30 BENCH_SCALES=)
+ * BENCH_DATA_DIR keeps the store there and, when it already holds this bench's load (one size),
+ * reuses it: the queries then run on the load as it was (its 30 days end at the load's time).
+ *
+ *   npm run bench:metrics        (BENCH_EVENTS=10000000 BENCH_RUNS=30 BENCH_SCALES= BENCH_DATA_DIR=)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedService, percentile, ROOT_KEY, timeCalls } from './embedded-service.js';
@@ -24,15 +27,20 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const PORT = 3992;
 const DAY = 86_400_000;
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
-  console.log(`bench/metrics: ${SCALES.map((n) => n.toLocaleString('en')).join(' -> ')} events, ${RUNS} runs per query, node ${process.version}\n`);
-  const service = new EmbeddedService(dataDir, PORT);
+interface Setup {
+  accountId: string;
+  now: number;
+  events: number;
+  read: string;
+  metrics: Record<'counter' | 'unique' | 'uniqueExact' | 'p95' | 'formula', { id: string }>;
+}
+
+/** The account and the five metrics, made on a service started on `dataDir`. */
+async function setUp(service: EmbeddedService): Promise<Omit<Setup, 'now' | 'events'>> {
   const api = service.api.bind(service);
   await service.start();
   const account = await api('POST', '/api/accounts', ROOT_KEY, { name: 'bench' });
   const admin = account.clients.admin.clientSecret as string;
-  const read = account.clients.read.clientSecret as string;
   const metrics = {
     counter: await api('POST', '/api/metrics', admin, { name: 'event_7 count', type: 'counter', aggregation: 'count', eventName: 'event_7' }),
     unique: await api('POST', '/api/metrics', admin, { name: 'active users', type: 'gauge', aggregation: 'unique', field: 'users', precision: 'approximate' }),
@@ -53,8 +61,28 @@ async function main(): Promise<void> {
     }),
   };
   await service.stop();
+  return { accountId: account.id as string, read: account.clients.read.clientSecret as string, metrics };
+}
 
-  const now = Date.now();
+async function main(): Promise<void> {
+  const kept = process.env.BENCH_DATA_DIR;
+  const dataDir = kept ?? mkdtempSync(join(tmpdir(), 'bench-metrics-'));
+  const marker = join(dataDir, 'bench-metrics.json');
+  const reuse = kept !== undefined && existsSync(marker);
+  console.log(`bench/metrics: ${SCALES.map((n) => n.toLocaleString('en')).join(' -> ')} events, ${RUNS} runs per query, node ${process.version}\n`);
+  const service = new EmbeddedService(dataDir, PORT);
+  const api = service.api.bind(service);
+  let setup: Setup;
+  if (reuse) {
+    setup = JSON.parse(readFileSync(marker, 'utf8'));
+    if (SCALES.length > 1 || setup.events !== SCALES[0]) throw new Error(`${dataDir} holds a load of ${setup.events} events: remove it, or run one size of that many`);
+    console.log(`reusing the load in ${dataDir} (made ${new Date(setup.now).toISOString()})\n`);
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    setup = { ...(await setUp(service)), now: Date.now(), events: SCALES[SCALES.length - 1]! };
+  }
+  const { metrics, read, now } = setup;
+
   const to = now + 1000;
   const queries: [string, string][] = [
     ['counter by day, 30 days', `/api/metrics/${metrics.counter.id}/data?from=${to - 30 * DAY}&to=${to}&interval=day`],
@@ -67,13 +95,18 @@ async function main(): Promise<void> {
   let loadedSoFar = 0;
   for (const scale of SCALES) {
     const added = scale - loadedSoFar;
-    const loaded = await loadMetricsDataset(dataDir, account.id, now, added, loadedSoFar);
     loadedSoFar = scale;
-    console.log(
-      `load: +${added.toLocaleString('en')} to ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s ` +
-        `(${Math.round(added / loaded.seconds).toLocaleString('en')} rows/s, every view included); events on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB; ` +
-        `rollup ${loaded.rollupRows.toLocaleString('en')} rows, ${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
-    );
+    let loadSeconds = 0;
+    if (!reuse) {
+      const loaded = await loadMetricsDataset(dataDir, setup.accountId, now, added, scale - added);
+      loadSeconds = loaded.seconds;
+      console.log(
+        `load: +${added.toLocaleString('en')} to ${loaded.rows.toLocaleString('en')} rows in ${loaded.seconds.toFixed(1)} s ` +
+          `(${Math.round(added / loaded.seconds).toLocaleString('en')} rows/s, every view included); events on disk ${(loaded.bytes / 1024 / 1024).toFixed(0)} MiB; ` +
+          `rollup ${loaded.rollupRows.toLocaleString('en')} rows, ${(loaded.rollupBytes / 1024 / 1024).toFixed(0)} MiB\n`,
+      );
+      if (kept && scale === SCALES[SCALES.length - 1]) writeFileSync(marker, JSON.stringify(setup));
+    }
     await service.start();
     // `first`: the first call, which also computes the metric's hourly states it lacks (not timed in p50/p99).
     console.log('| query | first ms | p50 ms | p99 ms | max ms | points |');
@@ -87,7 +120,7 @@ async function main(): Promise<void> {
     }
     console.log('');
     await service.stop();
-    steps.push({ events: scale, loadSeconds: loaded.seconds, added, p50 });
+    steps.push({ events: scale, loadSeconds, added, p50 });
   }
   if (steps.length > 1) {
     // Growth against the first size: a query growing faster than the data it reads is a defect.
@@ -103,7 +136,7 @@ async function main(): Promise<void> {
     });
     console.log(`load rate per step (rows/s): ${steps.map((s) => Math.round(s.added / s.loadSeconds).toLocaleString('en')).join(', ')}`);
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!kept) rmSync(dataDir, { recursive: true, force: true });
 }
 
 await main();

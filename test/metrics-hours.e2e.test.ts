@@ -4,7 +4,7 @@ import { IngestPipelineService } from '../src/events/ingest-pipeline.service.js'
 import { EVENTS_STORE, type EventsStore } from '../src/infrastructure/clickhouse/events-store.port.js';
 import type { Interval } from '../src/infrastructure/clickhouse/query/query-kit.js';
 import { METRIC_HOUR_MARKS_TABLE, METRIC_HOURS_TABLE } from '../src/infrastructure/clickhouse/schema/tables.js';
-import { hourKey, MetricHoursService, wholeHourOffsets } from '../src/metrics/metric-hours.service.js';
+import { dayKey, hourKey, MetricHoursService, wholeHourOffsets } from '../src/metrics/metric-hours.service.js';
 import { hourFillQuery } from '../src/metrics/metric-query.js';
 import type { MetricDataQuery, MetricDocument } from '../src/metrics/metric.types.js';
 import { MetricsRepository } from '../src/metrics/metrics.repository.js';
@@ -113,9 +113,13 @@ describe("metrics from the metric's hourly states", () => {
     ...extra,
   });
 
-  // Ranges that start and end inside an hour, so the partial hours come from raw rows.
+  // Ranges that start and end inside an hour, so the partial hours come from raw rows. Those
+  // holding whole UTC days read the days' rows in their totals, and in their points where the
+  // buckets are whole UTC days (UTC, and London at UTC's offset from 25 October).
   const cases: [Interval, string, number, number][] = [
     ['hour', 'UTC', START + 1234, START + 2 * 86_400_000 + 30 * 60_000],
+    ['day', 'UTC', START + 3 * HOUR + 5, START + SPAN - 5 * HOUR - 7],
+    ['week', 'Europe/London', START + 10 * HOUR, START + SPAN],
     ['hour', 'America/New_York', START + 86_400_000 + 17_345, START + SPAN - 4321],
     ['day', 'America/New_York', START - 86_400_000, START + SPAN + 86_400_000],
     ['day', 'Europe/Berlin', START + 59_999, START + SPAN - 60_001],
@@ -142,9 +146,10 @@ describe("metrics from the metric's hourly states", () => {
         }
       }
     }
-    assert.equal(compared, 11 * 6 * 4);
+    assert.equal(compared, 11 * 8 * 4);
     const stats = hours.stats();
     assert.ok(stats.filledHours > 0, 'hours were computed');
+    assert.ok(stats.filledDays > 0, 'days were merged');
     // Asked again, every hour is there already.
     const before = hours.stats().fills;
     await service.data(acme.accountId, metrics.p95!._id, query(START + 1234, START + 2 * 86_400_000 + 30 * 60_000, 'hour', 'UTC'));
@@ -184,11 +189,12 @@ describe("metrics from the metric's hourly states", () => {
     const late = { eventType: 'track', eventName: 'buy', timestamp: START + 5 * HOUR + 1000, userId: 'late', properties: { plan: 'pro', price: 1000 } };
     assert.equal((await call(t.url, 'POST', '/api/events', { secret: acme.write, body: late })).status, 202);
     await t.app.get(IngestPipelineService).flush();
-    const refilled = hours.stats().refilledHours;
+    const { refilledHours, filledDays } = hours.stats();
     const after = await service.data(acme.accountId, metrics.revenue!._id, q);
     assert.equal(Number(after.totals.value), Number(before.totals.value) + 1000);
     assert.deepEqual(after, await service.data(acme.accountId, metrics.revenue!._id, q, { rollup: false }));
-    assert.equal(hours.stats().refilledHours, refilled + 1, 'only the late event\'s hour was computed again');
+    assert.equal(hours.stats().refilledHours, refilledHours + 1, 'only the late event\'s hour was computed again');
+    assert.equal(hours.stats().filledDays, filledDays + 1, 'and its day merged again');
   });
 
   it('keeps states apart when a definition changes', async () => {
@@ -213,6 +219,54 @@ describe("metrics from the metric's hourly states", () => {
     await store.command(`TRUNCATE TABLE ${METRIC_HOURS_TABLE}`);
     assert.equal((await service.data(acme.accountId, m._id, q)).totals.value, 0);
     await store.command(`TRUNCATE TABLE ${METRIC_HOUR_MARKS_TABLE}`);
+  });
+
+  it("really reads the days' rows (emptying them changes the answer)", async () => {
+    const q = query(START, START + SPAN, 'hour', 'UTC');
+    const m = metrics.usersExact!;
+    const expected = await service.data(acme.accountId, m._id, q, { rollup: false });
+    assert.deepEqual(await service.data(acme.accountId, m._id, q), expected);
+    // Newer rows with empty states replace the days' (not their hours'): the total, merged from
+    // the six whole days, drops to 0; the points, one an hour, stay.
+    await store.command(
+      `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n, value)
+       SELECT account_id, cache_key, hour, gkey, computed_at + 1, 0, 0 FROM ${METRIC_HOURS_TABLE} FINAL WHERE cache_key = {k:String}`,
+      { k: dayKey(hourKey(m, [])) },
+    );
+    const emptied = await service.data(acme.accountId, m._id, q);
+    assert.deepEqual(emptied.series[0]!.points, expected.series[0]!.points);
+    assert.ok(Number(expected.totals.value) > 0);
+    assert.equal(emptied.totals.value, 0);
+  });
+
+  it("reads a day's stored value where the day is a bucket", async () => {
+    const q = query(START, START + SPAN, 'day', 'UTC');
+    const m = metrics.p95!;
+    const expected = await service.data(acme.accountId, m._id, q, { rollup: false });
+    assert.deepEqual(await service.data(acme.accountId, m._id, q), expected);
+    const day = START + 2 * 86_400_000;
+    await store.command(
+      `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n, value, p95_state)
+       SELECT account_id, cache_key, hour, gkey, computed_at + 1, n, -1, p95_state FROM ${METRIC_HOURS_TABLE} FINAL
+       WHERE cache_key = {k:String} AND hour = toDateTime({d:Int64}, 'UTC')`,
+      { k: dayKey(hourKey(m, [])), d: day / 1000 },
+    );
+    const changed = await service.data(acme.accountId, m._id, q);
+    const point = changed.series[0]!.points.find((p) => Date.parse(p.t) === day);
+    assert.equal(point?.value, -1, 'the stored value is the point');
+    assert.deepEqual(changed.totals, expected.totals, 'the total merges the states');
+    // Likewise an hour of an hourly series.
+    const hourly = query(START, START + SPAN, 'hour', 'UTC');
+    await service.data(acme.accountId, m._id, hourly);
+    const hour = START + 30 * HOUR;
+    await store.command(
+      `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n, value, p95_state)
+       SELECT account_id, cache_key, hour, gkey, computed_at + 1, n, -2, p95_state FROM ${METRIC_HOURS_TABLE} FINAL
+       WHERE cache_key = {k:String} AND hour = toDateTime({h:Int64}, 'UTC')`,
+      { k: hourKey(m, []), h: hour / 1000 },
+    );
+    const hourPoints = (await service.data(acme.accountId, m._id, hourly)).series[0]!.points;
+    assert.equal(hourPoints.find((p) => Date.parse(p.t) === hour)?.value, -2);
   });
 
   it('leaves a grouping with more than 1,000 groups an hour to the raw events', async () => {

@@ -49,6 +49,7 @@ const SHIPPED: Record<number, string> = {
   11: 'ec46542b77542b80990535e0907e3c84eea6924da556bddad826f1f6235e0ad3',
   12: 'cbcea87f9c613b13af724bcca3f23cd855635b8a7b59fd7e7480f9dae88c81fe',
   13: '3646eac814f90e2df62ef302972c051b541d17180f69ccfa0ab9d2b8738bcf6d',
+  14: 'c36fb4fd341754a8b39fd4f4e75a8636700c51a5b6eb567c66a26f14920071ff',
 };
 
 const RETENTION = 90;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { LATE_HOURS_TABLE, METRIC_HOUR_MARKS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
-import { hourFillQuery, hourGroupsQuery, type HourSpan, metricSeries, type TimeWindow } from './metric-query.js';
+import { dayFillQuery, type DaySpan, hourFillQuery, hourGroupsQuery, type HourSpan, metricSeries, type TimeWindow } from './metric-query.js';
 import type { MetricDataQuery, MetricDocument } from './metric.types.js';
 
 const HOUR = 3_600_000;
@@ -15,6 +15,8 @@ const DAY = 24 * HOUR;
 const CLOCK_MARGIN_MS = 5 * 60_000;
 /** One fill statement covers at most a day of hours: its memory stays bounded. */
 const FILL_CHUNK_MS = DAY;
+/** One statement merges at most a week of days (from hourly states, far fewer rows than events). */
+const DAY_FILL_CHUNK_MS = 7 * DAY;
 /** Below this many whole hours, raw rows answer as fast. */
 const MIN_HOURS = 3;
 /**
@@ -24,8 +26,10 @@ const MIN_HOURS = 3;
 const MAX_GROUPS_PER_HOUR = 1000;
 /** How long a grouping found too wide is left to raw events before it is probed again. */
 const WIDE_RECHECK_MS = 6 * HOUR;
-/** Bumped when what the states hold changes, so old rows are not read as new ones. */
-const STATE_FORMAT = 1;
+/** Bumped when what the states hold changes, so old rows are not read as new ones (2: rows keep their value). */
+const STATE_FORMAT = 2;
+/** Intervals whose buckets are whole days (in a zone at UTC's offset, whole UTC days). */
+const DAY_BUCKETS = new Set(['day', 'week', 'month']);
 
 /**
  * Per-metric hourly states (migration 13): a single-series metric's value per whole UTC hour and
@@ -35,6 +39,11 @@ const STATE_FORMAT = 1;
  * hour (late_event_hours, filled by a view on the events) makes it be computed again. The answers
  * are those of the raw rows: the states are the same aggregate functions of the same rows, and
  * the partial and unsealed hours at the range's ends come from raw rows.
+ *
+ * The whole UTC days of a computed range also get a row per group (under their own key,
+ * `dayKey`) merging their hours: a total over a week merges 7 states instead of 168 (bench/metrics:
+ * exact unique users 22 against 57 ms, approximate 4 against 38 ms). A day is merged again when
+ * one of its hours is computed again.
  */
 @Injectable()
 export class MetricHoursService {
@@ -43,7 +52,7 @@ export class MetricHoursService {
   private readonly filling = new Map<string, Promise<void>>();
   /** Groupings probed: narrow ones for good, wide ones until the time given. */
   private readonly probed = new Map<string, number>();
-  private readonly counters = { filledHours: 0, refilledHours: 0, fills: 0, tooManyGroups: 0 };
+  private readonly counters = { filledHours: 0, refilledHours: 0, filledDays: 0, fills: 0, tooManyGroups: 0 };
 
   constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
 
@@ -74,7 +83,11 @@ export class MetricHoursService {
     } finally {
       this.filling.delete(flight);
     }
-    return { key, from, to };
+    const d0 = Math.ceil(from / DAY) * DAY;
+    const d1 = Math.floor(to / DAY) * DAY;
+    const days: DaySpan | undefined =
+      d1 > d0 ? { key: dayKey(key), from: d0, to: d1, inBuckets: DAY_BUCKETS.has(q.interval) && offsetsAll(q.timezone, q.from, q.to, (m) => m === 0) } : undefined;
+    return { key, from, to, days };
   }
 
   /**
@@ -102,11 +115,12 @@ export class MetricHoursService {
    * after the events they count).
    */
   private async fill(metric: MetricDocument, accountId: string, groupBy: string[], key: string, from: number, to: number): Promise<void> {
-    const range = { a: accountId, k: key, from: from / 1000, to: to / 1000 };
+    const days = dayKey(key);
+    const range = { a: accountId, k: key, d: days, from: from / 1000, to: to / 1000 };
     const [marks, late] = await Promise.all([
-      this.store.query<{ h: number; seen: number }>(
-        `SELECT toUnixTimestamp(hour) * 1000 AS h, late_rows AS seen FROM ${METRIC_HOUR_MARKS_TABLE} FINAL
-         WHERE account_id = {a:String} AND cache_key = {k:String} AND hour >= toDateTime({from:Int64}, 'UTC') AND hour < toDateTime({to:Int64}, 'UTC')`,
+      this.store.query<{ k: string; h: number; seen: number }>(
+        `SELECT cache_key AS k, toUnixTimestamp(hour) * 1000 AS h, late_rows AS seen FROM ${METRIC_HOUR_MARKS_TABLE} FINAL
+         WHERE account_id = {a:String} AND cache_key IN ({k:String}, {d:String}) AND hour >= toDateTime({from:Int64}, 'UTC') AND hour < toDateTime({to:Int64}, 'UTC')`,
         range,
       ),
       this.store.query<{ h: number; rows: number }>(
@@ -116,36 +130,64 @@ export class MetricHoursService {
         range,
       ),
     ]);
-    const seen = new Map(marks.map((m) => [Number(m.h), Number(m.seen)]));
+    const seen = new Map<string, number>(marks.map((m) => [`${m.k === key ? 'h' : 'd'}${Number(m.h)}`, Number(m.seen)]));
     const lateRows = new Map(late.map((l) => [Number(l.h), Number(l.rows)]));
     const missing: number[] = [];
     let refilled = 0;
     for (let h = from; h < to; h += HOUR) {
-      const marked = seen.get(h);
+      const marked = seen.get(`h${h}`);
       if (marked === undefined) missing.push(h);
       else if ((lateRows.get(h) ?? 0) !== marked) {
         missing.push(h);
         refilled++;
       }
     }
-    if (missing.length === 0) return;
+    // A whole day is merged again when one of its hours is computed, or its hours' late rows
+    // differ from what its mark saw.
+    const computing = new Set(missing);
+    const dayLate = new Map<number, number>();
+    const staleDays: number[] = [];
+    for (let d = Math.ceil(from / DAY) * DAY; d + DAY <= to; d += DAY) {
+      let sum = 0;
+      let hourComputed = false;
+      for (let h = d; h < d + DAY; h += HOUR) {
+        sum += lateRows.get(h) ?? 0;
+        hourComputed ||= computing.has(h);
+      }
+      dayLate.set(d, sum);
+      if (hourComputed || seen.get(`d${d}`) !== sum) staleDays.push(d);
+    }
+    if (missing.length === 0 && staleDays.length === 0) return;
     const started = Date.now();
     const computedAt = started;
-    for (const chunk of chunks(runs(missing), FILL_CHUNK_MS)) {
-      const fill = hourFillQuery(metric, accountId, groupBy, key, chunk, computedAt);
-      await this.store.command(fill.sql, fill.params);
+    const mark = async (markKey: string, starts: number[], late: (t: number) => number) =>
+      this.store.command(
+        `INSERT INTO ${METRIC_HOUR_MARKS_TABLE} (account_id, cache_key, hour, late_rows, computed_at)
+         SELECT {a:String}, {k:String}, toDateTime(h.1, 'UTC'), h.2, fromUnixTimestamp64Milli({c:Int64})
+         FROM (SELECT arrayJoin(arrayZip({hours:Array(Int64)}, {late:Array(UInt64)})) AS h)`,
+        { a: accountId, k: markKey, c: computedAt, hours: starts.map((t) => t / 1000), late: starts.map(late) },
+      );
+    if (missing.length > 0) {
+      for (const chunk of chunks(runs(missing, HOUR), FILL_CHUNK_MS)) {
+        const fill = hourFillQuery(metric, accountId, groupBy, key, chunk, computedAt);
+        await this.store.command(fill.sql, fill.params);
+      }
+      // Marked only once every state is in: a fill cut short is done again whole.
+      await mark(key, missing, (h) => lateRows.get(h) ?? 0);
     }
-    // Marked only once every state is in: a fill cut short is done again whole.
-    await this.store.command(
-      `INSERT INTO ${METRIC_HOUR_MARKS_TABLE} (account_id, cache_key, hour, late_rows, computed_at)
-       SELECT {a:String}, {k:String}, toDateTime(h.1, 'UTC'), h.2, fromUnixTimestamp64Milli({c:Int64})
-       FROM (SELECT arrayJoin(arrayZip({hours:Array(Int64)}, {late:Array(UInt64)})) AS h)`,
-      { a: accountId, k: key, c: computedAt, hours: missing.map((h) => h / 1000), late: missing.map((h) => lateRows.get(h) ?? 0) },
-    );
+    if (staleDays.length > 0) {
+      // After the hours' marks: a day is merged from marked hours only.
+      for (const chunk of chunks(runs(staleDays, DAY), DAY_FILL_CHUNK_MS)) {
+        const fill = dayFillQuery(metric, accountId, key, days, chunk, computedAt);
+        await this.store.command(fill.sql, fill.params);
+      }
+      await mark(days, staleDays, (d) => dayLate.get(d) ?? 0);
+    }
     this.counters.fills++;
     this.counters.filledHours += missing.length - refilled;
     this.counters.refilledHours += refilled;
-    this.logger.debug({ metric: metric._id, hours: missing.length, refilled, ms: Date.now() - started }, 'computed metric hours');
+    this.counters.filledDays += staleDays.length;
+    this.logger.debug({ metric: metric._id, hours: missing.length, refilled, days: staleDays.length, ms: Date.now() - started }, 'computed metric hours');
   }
 }
 
@@ -164,13 +206,18 @@ export function hourKey(metric: MetricDocument, groupBy: string[]): string {
   return createHash('sha256').update(shape).digest('hex').slice(0, 32);
 }
 
-/** Sorted hour starts as contiguous windows. */
-function runs(hours: number[]): TimeWindow[] {
+/** The rows of a metric's whole days: under their own key, beside its hours'. */
+export function dayKey(hourKey: string): string {
+  return `${hourKey}:day`;
+}
+
+/** Sorted starts of periods `step` long as contiguous windows. */
+function runs(starts: number[], step: number): TimeWindow[] {
   const out: TimeWindow[] = [];
-  for (const h of hours) {
+  for (const t of starts) {
     const last = out[out.length - 1];
-    if (last && last.to === h) last.to = h + HOUR;
-    else out.push({ from: h, to: h + HOUR });
+    if (last && last.to === t) last.to = t + step;
+    else out.push({ from: t, to: t + step });
   }
   return out;
 }
@@ -212,16 +259,21 @@ function offsetMinutes(timezone: string, ms: number): number {
 }
 
 /**
- * Whether the zone's offset is a whole number of hours across the range (sampled daily and at
- * both ends: zones change offset a few times a year at most), so every bucket starts on a UTC hour.
+ * Whether the zone's offset (in minutes) passes `test` across the range (sampled daily and at
+ * both ends: zones change offset a few times a year at most).
  */
-export function wholeHourOffsets(timezone: string, from: number, to: number): boolean {
+function offsetsAll(timezone: string, from: number, to: number, test: (minutes: number) => boolean): boolean {
   try {
     for (let t = from; ; t = Math.min(t + DAY, to)) {
-      if (offsetMinutes(timezone, t) % 60 !== 0) return false;
+      if (!test(offsetMinutes(timezone, t))) return false;
       if (t >= to) return true;
     }
   } catch {
     return false; // an unknown zone: the raw query answers with its error
   }
+}
+
+/** Whether the zone's offset is a whole number of hours across the range, so every bucket starts on a UTC hour. */
+export function wholeHourOffsets(timezone: string, from: number, to: number): boolean {
+  return offsetsAll(timezone, from, to, (m) => m % 60 === 0);
 }

@@ -109,36 +109,60 @@ function aggregateSql(spec: SeriesSpec, condition: string, bag: ParamBag, rollup
  * The hourly state column of a single-series metric (migration 13's metric_hours) and how a raw
  * row set becomes it: the same function over the same argument as aggregateSql's raw aggregate,
  * so merged hours answer exactly what the raw rows do. A count needs none (the rows' count, `n`).
+ * `merge(condition)` merges the rows' states (those meeting the condition, when given);
+ * `mergeState` merges them into one state (a day's row from its hours').
  */
-function hourState(spec: SeriesSpec, bag: ParamBag): { column: string; state: string; merge: string } | null {
+interface HourState {
+  column: string;
+  state: string;
+  merge: (condition?: string) => string;
+  mergeState: string;
+}
+
+function hourState(spec: SeriesSpec, bag: ParamBag): HourState | null {
   const num = () => numberExpr(resolveField(spec.field!), bag);
+  // `fn` with its parameters, e.g. quantileExactInclusive(0.95): -Merge, -MergeIf and -MergeState go before them.
+  const of = (column: string, fn: string, state: string, params = '', float = true): HourState => ({
+    column,
+    state,
+    merge: (condition) => {
+      const call = condition ? `${fn}MergeIf${params}(${column}, ${condition})` : `${fn}Merge${params}(${column})`;
+      return float ? `toFloat64(${call})` : call;
+    },
+    mergeState: `${fn}MergeState${params}(${column})`,
+  });
   switch (spec.aggregation) {
     case 'count':
       return null;
     case 'sum':
-      return { column: 'sum_state', state: `sumState(${num()})`, merge: 'toFloat64(sumMerge(sum_state))' };
+      return of('sum_state', 'sum', `sumState(${num()})`);
     case 'avg':
-      return { column: 'avg_state', state: `avgState(${num()})`, merge: 'avgMerge(avg_state)' };
+      return of('avg_state', 'avg', `avgState(${num()})`, '', false);
     case 'min':
-      return { column: 'min_state', state: `minState(${num()})`, merge: 'toFloat64(minMerge(min_state))' };
+      return of('min_state', 'min', `minState(${num()})`);
     case 'max':
-      return { column: 'max_state', state: `maxState(${num()})`, merge: 'toFloat64(maxMerge(max_state))' };
+      return of('max_state', 'max', `maxState(${num()})`);
     case 'unique': {
       const target = uniqueTarget(spec.field, bag);
       const [fn, column] = spec.precision === 'approximate' ? ['uniqCombined64', 'uniq_approx'] : ['uniqExact', 'uniq_exact'];
-      return { column, state: `${fn}StateIf(${target}, ${target} != '')`, merge: `toFloat64(${fn}Merge(${column}))` };
+      return of(column, fn, `${fn}StateIf(${target}, ${target} != '')`);
     }
     default: {
-      const level = QUANTILE[spec.aggregation]!;
-      const column = `${spec.aggregation}_state`;
-      return { column, state: `quantileExactInclusiveState(${level})(${num()})`, merge: `quantileExactInclusiveMerge(${level})(${column})` };
+      const level = `(${QUANTILE[spec.aggregation]!})`;
+      return of(`${spec.aggregation}_state`, 'quantileExactInclusive', `quantileExactInclusiveState${level}(${num()})`, level, false);
     }
   }
 }
 
-/** A single-series metric's value merged from hourly rows (`n` and its state column). */
-function hourMergeSql(spec: SeriesSpec, bag: ParamBag): string {
-  return hourState(spec, bag)?.merge ?? 'toFloat64(sum(n))';
+/**
+ * A single-series metric's value over rows of metric_hours (`n`, `value` and its state column).
+ * With `whole`, a row with whole = 1 is its bucket's only row, whose stored value is read as it
+ * is; the other buckets merge their states.
+ */
+function hourMergeSql(spec: SeriesSpec, bag: ParamBag, whole: boolean): string {
+  const state = hourState(spec, bag);
+  if (!state) return 'toFloat64(sum(n))';
+  return whole ? `if(countIf(whole = 1) > 0, anyIf(value, whole = 1), ${state.merge('whole = 0')})` : state.merge();
 }
 
 function seriesCondition(spec: SeriesSpec, bag: ParamBag): string {
@@ -202,6 +226,17 @@ export interface HourSpan {
   key: string;
   from: number;
   to: number;
+  /** The whole UTC days of [from, to) whose rows merge their hours', when there are any. */
+  days?: DaySpan;
+}
+
+/** Computed days of a metric's states (rows under their own key, `hour` the day's start). */
+export interface DaySpan {
+  key: string;
+  from: number;
+  to: number;
+  /** Whether a day's rows fall in one bucket of the query (its buckets are whole UTC days or more). */
+  inBuckets: boolean;
 }
 
 /** A time window [from, to) in epoch ms. */
@@ -259,8 +294,16 @@ function selection(metric: MetricDocument, accountId: string, groupBy: string[],
 const hourOf = (bag: ParamBag, ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
 const HOUR_OF_ROW = `toDateTime(toStartOfHour(timestamp), 'UTC')`;
 
-function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): Parts {
+/** `bucketed`: the query groups by time bucket (the points); else it covers the whole range. */
+function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}, bucketed = false): Parts {
   const { topGroups, keepOther = true, rollup: useRollup = false, windows, hours } = options;
+  // Day rows stand for whole days: in a total, or where every bucket holds whole UTC days.
+  const days = hours?.days && (!bucketed || hours.days.inBuckets) ? hours.days : undefined;
+  // Rows alone in their bucket and group: every row (hourly rows and raw rows grouped by hour) in
+  // an hourly series; day rows in a daily one. Not where the groups after the top ones fold into "other".
+  const folding = q.groupBy.length > 0 && topGroups !== undefined && keepOther;
+  const wholeHours = bucketed && !folding && q.interval === 'hour';
+  const wholeDays = bucketed && !folding && q.interval === 'day' && days !== undefined;
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = bindInstant(bag, q.from);
@@ -273,7 +316,7 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
   for (const [name, spec] of sel.series) {
     const alias = `s${i}`;
     aliases.set(name, alias);
-    const sql = hours ? hourMergeSql(spec, bag) : aggregateSql(spec, sel.conditions[i]!, bag, useRollup);
+    const sql = hours ? hourMergeSql(spec, bag, wholeHours || wholeDays) : aggregateSql(spec, sel.conditions[i]!, bag, useRollup);
     aggregates.push(`${sql} AS ${alias}`);
     i++;
   }
@@ -292,15 +335,30 @@ WHERE ${where}`;
   if (hours) {
     // The computed hours from metric_hours, the rest of the range (partial and unsealed hours)
     // from raw rows turned into the same states.
-    const state = hourState(sel.series.get('value')!, bag);
+    const spec = sel.series.get('value')!;
+    const state = hourState(spec, bag);
+    const withWhole = wholeHours || wholeDays;
+    const columns = (whole: boolean) => `n${state ? `, ${state.column}` : ''}${withWhole ? `, value, ${Number(whole)} AS whole` : ''}`;
+    const stored = (key: string, range: string, whole: boolean) =>
+      `SELECT hour, gkey AS g, ${columns(whole)} FROM ${METRIC_HOURS_TABLE} FINAL
+  WHERE account_id = ${account} AND cache_key = ${bag.bind(key, 'String')} AND (${range})`;
     const h0 = hourOf(bag, hours.from);
     const h1 = hourOf(bag, hours.to);
-    const edges = `${inRange('timestamp', from, bindInstant(bag, hours.from))} OR ${inRange('timestamp', bindInstant(bag, hours.to), to)}`;
-    source = `(
-  SELECT hour, gkey AS g, n${state ? `, ${state.column}` : ''} FROM ${METRIC_HOURS_TABLE} FINAL
-  WHERE account_id = ${account} AND cache_key = ${bag.bind(hours.key, 'String')} AND hour >= ${h0} AND hour < ${h1}
+    let computed = stored(hours.key, `hour >= ${h0} AND hour < ${h1}`, wholeHours);
+    if (days) {
+      // Whole days from their own rows, the hours around them from hourly rows.
+      const d0 = hourOf(bag, days.from);
+      const d1 = hourOf(bag, days.to);
+      computed = `${stored(hours.key, `hour >= ${h0} AND hour < ${d0} OR hour >= ${d1} AND hour < ${h1}`, wholeHours)}
   UNION ALL
-  SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, count() AS n${state ? `, ${state.state} AS ${state.column}` : ''}
+  ${stored(days.key, `hour >= ${d0} AND hour < ${d1}`, wholeDays)}`;
+    }
+    const edges = `${inRange('timestamp', from, bindInstant(bag, hours.from))} OR ${inRange('timestamp', bindInstant(bag, hours.to), to)}`;
+    const rawValue = withWhole ? `, ${aggregateSql(spec, '1', bag, false)} AS value, ${Number(wholeHours)} AS whole` : '';
+    source = `(
+  ${computed}
+  UNION ALL
+  SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, count() AS n${state ? `, ${state.state} AS ${state.column}` : ''}${rawValue}
   FROM events
   PREWHERE account_id = ${account} AND (${edges})${byName} AND is_bot = 0
   WHERE ${where}
@@ -338,15 +396,38 @@ WHERE ${where}`;
 export function hourFillQuery(metric: MetricDocument, accountId: string, groupBy: string[], key: string, spans: TimeWindow[], computedAt: number): BuiltQuery {
   const bag = new ParamBag();
   const sel = selection(metric, accountId, groupBy, bag);
-  const state = hourState(sel.series.get('value')!, bag);
+  const spec = sel.series.get('value')!;
+  const state = hourState(spec, bag);
   const ranges = inRanges(bag, 'timestamp', spans, (ms) => bindInstant(bag, ms));
+  // The value is the raw aggregate of the hour's rows, as the raw query computes it.
   return {
-    sql: `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n${state ? `, ${state.column}` : ''})
-SELECT ${sel.account}, ${bag.bind(key, 'String')}, ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS gkey, ${bindInstant(bag, computedAt)}, count()${state ? `, ${state.state}` : ''}
+    sql: `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n, value${state ? `, ${state.column}` : ''})
+SELECT ${sel.account}, ${bag.bind(key, 'String')}, ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS gkey, ${bindInstant(bag, computedAt)}, count(), ${aggregateSql(spec, '1', bag, false)}${state ? `, ${state.state}` : ''}
 FROM events
 PREWHERE account_id = ${sel.account} AND (${ranges})${sel.byName} AND is_bot = 0
 WHERE ${sel.where}
 GROUP BY hour, gkey`,
+    params: bag.params,
+  };
+}
+
+/**
+ * Merges the computed hours (under `hourKey`) of the whole UTC days in `spans` into one row per
+ * day and group, under `dayKey` (the day's start as its `hour`), as of `computedAt`. Its value
+ * is the hours' states merged as the metric queries merge them.
+ */
+export function dayFillQuery(metric: MetricDocument, accountId: string, hourKey: string, dayKey: string, spans: TimeWindow[], computedAt: number): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  const spec = metricSeries(metric).get('value')!;
+  const state = hourState(spec, bag);
+  const ranges = inRanges(bag, 'hour', spans, (ms) => hourOf(bag, ms));
+  return {
+    sql: `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n, value${state ? `, ${state.column}` : ''})
+SELECT ${account}, ${bag.bind(dayKey, 'String')}, toStartOfDay(hour) AS day, gkey, ${bindInstant(bag, computedAt)}, sum(n), ${hourMergeSql(spec, bag, false)}${state ? `, ${state.mergeState}` : ''}
+FROM ${METRIC_HOURS_TABLE} FINAL
+WHERE account_id = ${account} AND cache_key = ${bag.bind(hourKey, 'String')} AND (${ranges})
+GROUP BY day, gkey`,
     params: bag.params,
   };
 }
@@ -417,7 +498,7 @@ LIMIT ${p.bag.bind(limit, 'UInt32')}`,
 /** Points: the value per bucket and group, zero-filled when asked (per group: sorting prefix). */
 export function pointsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): BuiltQuery {
   const { topGroups, keepOther = true } = options;
-  const p = parts(metric, accountId, q, options);
+  const p = parts(metric, accountId, q, options, true);
   const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
   const fill = q.fill ? ` ${withFill(q.interval, p.from, p.to, p.tz)}` : '';
   return {

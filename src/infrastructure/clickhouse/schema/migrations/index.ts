@@ -12,6 +12,7 @@ import { MIGRATION_0010 } from './0010-session-moves.js';
 import { MIGRATION_0011 } from './0011-device-sessions-by-day.js';
 import { MIGRATION_0012 } from './0012-approximate-uniques.js';
 import { MIGRATION_0013 } from './0013-metric-hours.js';
+import { MIGRATION_0014 } from './0014-metric-hour-values.js';
 
 /**
  * The events store's migrations, in order. Each one is a file of literal SQL that never changes
@@ -33,4 +34,5 @@ export const EVENTS_MIGRATIONS: readonly Migration[] = Object.freeze([
   MIGRATION_0011,
   MIGRATION_0012,
   MIGRATION_0013,
+  MIGRATION_0014,
 ]);
