@@ -155,14 +155,18 @@ function hourState(spec: SeriesSpec, bag: ParamBag): HourState | null {
 }
 
 /**
- * A single-series metric's value over rows of metric_hours (`n`, `value` and its state column).
- * With `whole`, a row with whole = 1 is its bucket's only row, whose stored value is read as it
- * is; the other buckets merge their states.
+ * How a bucket's value comes from rows of metric_hours: `states` merges the rows' states;
+ * `values` reads the stored value of the one row every bucket has; `mixed` reads the value of a
+ * row with whole = 1 (its bucket's only row) and merges the states of the other buckets.
  */
-function hourMergeSql(spec: SeriesSpec, bag: ParamBag, whole: boolean): string {
+type HourMerge = 'states' | 'values' | 'mixed';
+
+/** A single-series metric's value over rows of metric_hours (`n`, `value` and its state column). */
+function hourMergeSql(spec: SeriesSpec, bag: ParamBag, how: HourMerge): string {
   const state = hourState(spec, bag);
   if (!state) return 'toFloat64(sum(n))';
-  return whole ? `if(countIf(whole = 1) > 0, anyIf(value, whole = 1), ${state.merge('whole = 0')})` : state.merge();
+  if (how === 'values') return 'any(value)';
+  return how === 'mixed' ? `if(countIf(whole = 1) > 0, anyIf(value, whole = 1), ${state.merge('whole = 0')})` : state.merge();
 }
 
 function seriesCondition(spec: SeriesSpec, bag: ParamBag): string {
@@ -304,6 +308,8 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
   const folding = q.groupBy.length > 0 && topGroups !== undefined && keepOther;
   const wholeHours = bucketed && !folding && q.interval === 'hour';
   const wholeDays = bucketed && !folding && q.interval === 'day' && days !== undefined;
+  // (A state of an approximate unique count is 2^17 cells: reading values only is much faster.)
+  const how: HourMerge = wholeHours && !days ? 'values' : wholeHours || wholeDays ? 'mixed' : 'states';
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = bindInstant(bag, q.from);
@@ -316,7 +322,7 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
   for (const [name, spec] of sel.series) {
     const alias = `s${i}`;
     aliases.set(name, alias);
-    const sql = hours ? hourMergeSql(spec, bag, wholeHours || wholeDays) : aggregateSql(spec, sel.conditions[i]!, bag, useRollup);
+    const sql = hours ? hourMergeSql(spec, bag, how) : aggregateSql(spec, sel.conditions[i]!, bag, useRollup);
     aggregates.push(`${sql} AS ${alias}`);
     i++;
   }
@@ -337,8 +343,9 @@ WHERE ${where}`;
     // from raw rows turned into the same states.
     const spec = sel.series.get('value')!;
     const state = hourState(spec, bag);
-    const withWhole = wholeHours || wholeDays;
-    const columns = (whole: boolean) => `n${state ? `, ${state.column}` : ''}${withWhole ? `, value, ${Number(whole)} AS whole` : ''}`;
+    const withState = state !== null && how !== 'values';
+    const columns = (whole: boolean) =>
+      `n${withState ? `, ${state.column}` : ''}${how === 'values' ? ', value' : how === 'mixed' ? `, value, ${Number(whole)} AS whole` : ''}`;
     const stored = (key: string, range: string, whole: boolean) =>
       `SELECT hour, gkey AS g, ${columns(whole)} FROM ${METRIC_HOURS_TABLE} FINAL
   WHERE account_id = ${account} AND cache_key = ${bag.bind(key, 'String')} AND (${range})`;
@@ -354,11 +361,11 @@ WHERE ${where}`;
   ${stored(days.key, `hour >= ${d0} AND hour < ${d1}`, wholeDays)}`;
     }
     const edges = `${inRange('timestamp', from, bindInstant(bag, hours.from))} OR ${inRange('timestamp', bindInstant(bag, hours.to), to)}`;
-    const rawValue = withWhole ? `, ${aggregateSql(spec, '1', bag, false)} AS value, ${Number(wholeHours)} AS whole` : '';
+    const rawValue = how === 'states' ? '' : `, ${aggregateSql(spec, '1', bag, false)} AS value${how === 'mixed' ? `, ${Number(wholeHours)} AS whole` : ''}`;
     source = `(
   ${computed}
   UNION ALL
-  SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, count() AS n${state ? `, ${state.state} AS ${state.column}` : ''}${rawValue}
+  SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, count() AS n${withState ? `, ${state.state} AS ${state.column}` : ''}${rawValue}
   FROM events
   PREWHERE account_id = ${account} AND (${edges})${byName} AND is_bot = 0
   WHERE ${where}
@@ -424,7 +431,7 @@ export function dayFillQuery(metric: MetricDocument, accountId: string, hourKey:
   const ranges = inRanges(bag, 'hour', spans, (ms) => hourOf(bag, ms));
   return {
     sql: `INSERT INTO ${METRIC_HOURS_TABLE} (account_id, cache_key, hour, gkey, computed_at, n, value${state ? `, ${state.column}` : ''})
-SELECT ${account}, ${bag.bind(dayKey, 'String')}, toStartOfDay(hour) AS day, gkey, ${bindInstant(bag, computedAt)}, sum(n), ${hourMergeSql(spec, bag, false)}${state ? `, ${state.mergeState}` : ''}
+SELECT ${account}, ${bag.bind(dayKey, 'String')}, toStartOfDay(hour) AS day, gkey, ${bindInstant(bag, computedAt)}, sum(n), ${hourMergeSql(spec, bag, 'states')}${state ? `, ${state.mergeState}` : ''}
 FROM ${METRIC_HOURS_TABLE} FINAL
 WHERE account_id = ${account} AND cache_key = ${bag.bind(hourKey, 'String')} AND (${ranges})
 GROUP BY day, gkey`,
