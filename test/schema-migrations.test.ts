@@ -19,6 +19,7 @@ import {
   EVENTS_TABLE,
   MIGRATIONS_TABLE,
   ROLLUP_VIEW,
+  METRIC_SPANS_TABLE,
   SESSION_DELTAS_TABLE,
   SESSION_LATEST_TABLE,
   SESSION_ROLLUP_VIEW,
@@ -49,7 +50,7 @@ const SHIPPED: Record<number, string> = {
   11: 'ec46542b77542b80990535e0907e3c84eea6924da556bddad826f1f6235e0ad3',
   12: 'cbcea87f9c613b13af724bcca3f23cd855635b8a7b59fd7e7480f9dae88c81fe',
   13: '3646eac814f90e2df62ef302972c051b541d17180f69ccfa0ab9d2b8738bcf6d',
-  14: 'c36fb4fd341754a8b39fd4f4e75a8636700c51a5b6eb567c66a26f14920071ff',
+  14: 'cd914d1cf58f204f616d9d98480808f3ab782d6637af15e37caf02d77ff77095',
 };
 
 const RETENTION = 90;
@@ -259,9 +260,12 @@ describe('the events schema migrations', () => {
     const expectRetention = async (days: number) => {
       const tables = await ttls();
       for (const [name, ttl] of Object.entries(retentionTtls(days))) assert.ok(tables.get(name)?.includes(`TTL ${ttl}`), `${name}: ${tables.get(name)}`);
-      // Every table kept by a TTL follows the setting, but the deltas (a day of them, always).
+      // Every table kept by a TTL follows the setting, but the metrics' merged spans and the deltas (a day of them, always).
       const others = [...tables].filter(([name]) => !(name in retentionTtls(days)));
-      assert.deepEqual(others.map(([name, engine]) => [name, /TTL (.*?) SETTINGS/.exec(engine)?.[1]]), [[SESSION_DELTAS_TABLE, 'toDateTime(version) + toIntervalDay(1)']]);
+      assert.deepEqual(others.map(([name, engine]) => [name, /TTL (.*?) SETTINGS/.exec(engine)?.[1]]), [
+        [METRIC_SPANS_TABLE, 'toDateTime(computed_at) + toIntervalDay(1)'],
+        [SESSION_DELTAS_TABLE, 'toDateTime(version) + toIntervalDay(1)'],
+      ]);
     };
     const everyTable = Object.keys(retentionTtls(RETENTION)).sort();
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENTS_STORE, type EventsStore } from '../infrastructure/clickhouse/events-store.port.js';
 import { LATE_HOURS_TABLE, METRIC_HOUR_MARKS_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
-import { dayFillQuery, type DaySpan, hourFillQuery, hourGroupsQuery, type HourSpan, metricSeries, type TimeWindow } from './metric-query.js';
+import { dayFillQuery, type DaySpan, hourFillQuery, hourGroupsQuery, type HourSpan, mergesSpans, metricSeries, spanFillQuery, type TimeWindow } from './metric-query.js';
 import type { MetricDataQuery, MetricDocument } from './metric.types.js';
 
 const HOUR = 3_600_000;
@@ -30,6 +30,10 @@ const WIDE_RECHECK_MS = 6 * HOUR;
 const STATE_FORMAT = 2;
 /** Intervals whose buckets are whole days (in a zone at UTC's offset, whole UTC days). */
 const DAY_BUCKETS = new Set(['day', 'week', 'month']);
+/** A merged span is used this long after it was computed (its rows expire a day after). */
+const SPAN_USABLE_MS = 12 * HOUR;
+/** How many ranges asked once this process remembers (a range asked again gets a merged span). */
+const ASKED_RANGES = 10_000;
 
 /**
  * Per-metric hourly states (migration 13): a single-series metric's value per whole UTC hour and
@@ -49,10 +53,12 @@ const DAY_BUCKETS = new Set(['day', 'week', 'month']);
 export class MetricHoursService {
   private readonly logger = new Logger('metric-hours');
   /** Fills under way, by account and key: concurrent queries wait for one. */
-  private readonly filling = new Map<string, Promise<void>>();
+  private readonly filling = new Map<string, Promise<unknown>>();
+  /** Unique counts' ranges asked once, by account, key and range (oldest first). */
+  private readonly asked = new Set<string>();
   /** Groupings probed: narrow ones for good, wide ones until the time given. */
   private readonly probed = new Map<string, number>();
-  private readonly counters = { filledHours: 0, refilledHours: 0, filledDays: 0, fills: 0, tooManyGroups: 0 };
+  private readonly counters = { filledHours: 0, refilledHours: 0, filledDays: 0, fills: 0, mergedSpans: 0, tooManyGroups: 0 };
 
   constructor(@Inject(EVENTS_STORE) private readonly store: EventsStore) {}
 
@@ -74,20 +80,34 @@ export class MetricHoursService {
     const key = hourKey(metric, q.groupBy);
     const flight = `${accountId}|${key}`;
     if (q.groupBy.length > 0 && !(await this.narrow(metric, accountId, q.groupBy, flight, to, now))) return null;
-    // One fill at a time per metric shape; a query that arrives meanwhile waits and checks again.
-    for (let running = this.filling.get(flight); running; running = this.filling.get(flight)) await running.catch(() => undefined);
-    const fill = this.fill(metric, accountId, q.groupBy, key, from, to);
-    this.filling.set(flight, fill);
-    try {
-      await fill;
-    } finally {
-      this.filling.delete(flight);
-    }
     const d0 = Math.ceil(from / DAY) * DAY;
     const d1 = Math.floor(to / DAY) * DAY;
     const days: DaySpan | undefined =
       d1 > d0 ? { key: dayKey(key), from: d0, to: d1, inBuckets: DAY_BUCKETS.has(q.interval) && offsetsAll(q.timezone, q.from, q.to, (m) => m === 0) } : undefined;
-    return { key, from, to, days };
+    const hours: HourSpan = { key, from, to, days };
+    // A unique count's range with whole days, asked before: its total reads the range merged.
+    const merge = mergesSpans(metric) && days !== undefined && this.askedBefore(`${flight}|${from}|${to}`);
+    // One fill at a time per metric shape; a query that arrives meanwhile waits and checks again.
+    for (let running = this.filling.get(flight); running; running = this.filling.get(flight)) await running.catch(() => undefined);
+    const fill = this.fill(metric, accountId, q.groupBy, hours, merge, now);
+    this.filling.set(flight, fill);
+    try {
+      hours.merged = await fill;
+    } finally {
+      this.filling.delete(flight);
+    }
+    return hours;
+  }
+
+  /** Whether the range was asked before (remembering it, and at most ASKED_RANGES ranges). */
+  private askedBefore(range: string): boolean {
+    if (this.asked.delete(range)) {
+      this.asked.add(range);
+      return true;
+    }
+    this.asked.add(range);
+    if (this.asked.size > ASKED_RANGES) this.asked.delete(this.asked.values().next().value!);
+    return false;
   }
 
   /**
@@ -112,15 +132,19 @@ export class MetricHoursService {
    * Computes the hours of [from, to) that have no mark, or more late rows than their mark saw.
    * The late rows are counted before the events are read: a late insert the computation missed
    * is counted after it, so its hour is computed again (the view's rows become visible with or
-   * after the events they count).
+   * after the events they count). Then the whole days whose hours changed are merged again.
+   * With `merge`, the range's states are merged per group as well (metric_spans) unless a
+   * usable merged span is marked; returns when the merged span to read was computed, if any.
    */
-  private async fill(metric: MetricDocument, accountId: string, groupBy: string[], key: string, from: number, to: number): Promise<void> {
+  private async fill(metric: MetricDocument, accountId: string, groupBy: string[], span: HourSpan, merge: boolean, now: number): Promise<number | undefined> {
+    const { key, from, to } = span;
     const days = dayKey(key);
-    const range = { a: accountId, k: key, d: days, from: from / 1000, to: to / 1000 };
+    const merged = spanKey(key, to);
+    const range = { a: accountId, k: key, d: days, s: merged, from: from / 1000, to: to / 1000 };
     const [marks, late] = await Promise.all([
-      this.store.query<{ k: string; h: number; seen: number }>(
-        `SELECT cache_key AS k, toUnixTimestamp(hour) * 1000 AS h, late_rows AS seen FROM ${METRIC_HOUR_MARKS_TABLE} FINAL
-         WHERE account_id = {a:String} AND cache_key IN ({k:String}, {d:String}) AND hour >= toDateTime({from:Int64}, 'UTC') AND hour < toDateTime({to:Int64}, 'UTC')`,
+      this.store.query<{ k: string; h: number; seen: number; c: number }>(
+        `SELECT cache_key AS k, toUnixTimestamp(hour) * 1000 AS h, late_rows AS seen, toUnixTimestamp64Milli(computed_at) AS c FROM ${METRIC_HOUR_MARKS_TABLE} FINAL
+         WHERE account_id = {a:String} AND cache_key IN ({k:String}, {d:String}, {s:String}) AND hour >= toDateTime({from:Int64}, 'UTC') AND hour < toDateTime({to:Int64}, 'UTC')`,
         range,
       ),
       this.store.query<{ h: number; rows: number }>(
@@ -130,7 +154,8 @@ export class MetricHoursService {
         range,
       ),
     ]);
-    const seen = new Map<string, number>(marks.map((m) => [`${m.k === key ? 'h' : 'd'}${Number(m.h)}`, Number(m.seen)]));
+    const spanMark = marks.find((m) => m.k === merged && Number(m.h) === from);
+    const seen = new Map<string, number>(marks.filter((m) => m.k !== merged).map((m) => [`${m.k === key ? 'h' : 'd'}${Number(m.h)}`, Number(m.seen)]));
     const lateRows = new Map(late.map((l) => [Number(l.h), Number(l.rows)]));
     const missing: number[] = [];
     let refilled = 0;
@@ -157,7 +182,13 @@ export class MetricHoursService {
       dayLate.set(d, sum);
       if (hourComputed || seen.get(`d${d}`) !== sum) staleDays.push(d);
     }
-    if (missing.length === 0 && staleDays.length === 0) return;
+    // The merged span holds what its hours held when its mark was written.
+    const spanLate = [...lateRows].reduce((sum, [h, rows]) => (h >= from && h < to ? sum + rows : sum), 0);
+    const spanFresh = spanMark !== undefined && Number(spanMark.seen) === spanLate && Number(spanMark.c) > now - SPAN_USABLE_MS;
+    if (missing.length === 0 && staleDays.length === 0) {
+      if (spanFresh) return Number(spanMark.c);
+      return merge ? this.mergeSpan(metric, accountId, span, spanLate) : undefined;
+    }
     const started = Date.now();
     const computedAt = started;
     const mark = async (markKey: string, starts: number[], late: (t: number) => number) =>
@@ -188,6 +219,21 @@ export class MetricHoursService {
     this.counters.refilledHours += refilled;
     this.counters.filledDays += staleDays.length;
     this.logger.debug({ metric: metric._id, hours: missing.length, refilled, days: staleDays.length, ms: Date.now() - started }, 'computed metric hours');
+    return merge ? this.mergeSpan(metric, accountId, span, spanLate) : undefined;
+  }
+
+  /** Merges the computed states of a range per group (metric_spans), then marks it: when it was computed, and the late rows its hours had. */
+  private async mergeSpan(metric: MetricDocument, accountId: string, span: HourSpan, late: number): Promise<number> {
+    const computedAt = Date.now();
+    const fill = spanFillQuery(metric, accountId, span, computedAt);
+    await this.store.command(fill.sql, fill.params);
+    await this.store.command(
+      `INSERT INTO ${METRIC_HOUR_MARKS_TABLE} (account_id, cache_key, hour, late_rows, computed_at)
+       VALUES ({a:String}, {k:String}, toDateTime({h:Int64}, 'UTC'), {late:UInt64}, fromUnixTimestamp64Milli({c:Int64}))`,
+      { a: accountId, k: spanKey(span.key, span.to), h: span.from / 1000, late, c: computedAt },
+    );
+    this.counters.mergedSpans++;
+    return computedAt;
   }
 }
 
@@ -209,6 +255,11 @@ export function hourKey(metric: MetricDocument, groupBy: string[]): string {
 /** The rows of a metric's whole days: under their own key, beside its hours'. */
 export function dayKey(hourKey: string): string {
   return `${hourKey}:day`;
+}
+
+/** The mark of a range's merged states: under a key naming its end, at its start. */
+function spanKey(hourKey: string, to: number): string {
+  return `${hourKey}:span:${to / 1000}`;
 }
 
 /** Sorted starts of periods `step` long as contiguous windows. */

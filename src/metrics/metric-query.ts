@@ -1,5 +1,5 @@
 import { rollupSelect } from '../infrastructure/clickhouse/schema/event-rollup.js';
-import { METRIC_HOURS_TABLE, ROLLUP_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
+import { METRIC_HOURS_TABLE, METRIC_SPANS_TABLE, ROLLUP_TABLE } from '../infrastructure/clickhouse/schema/tables.js';
 import {
   accountRange,
   bindInstant,
@@ -232,6 +232,8 @@ export interface HourSpan {
   to: number;
   /** The whole UTC days of [from, to) whose rows merge their hours', when there are any. */
   days?: DaySpan;
+  /** When the states of [from, to) merged per group (metric_spans) were computed, when they were. */
+  merged?: number;
 }
 
 /** Computed days of a metric's states (rows under their own key, `hour` the day's start). */
@@ -352,7 +354,12 @@ WHERE ${where}`;
     const h0 = hourOf(bag, hours.from);
     const h1 = hourOf(bag, hours.to);
     let computed = stored(hours.key, `hour >= ${h0} AND hour < ${h1}`, wholeHours);
-    if (days) {
+    if (!bucketed && hours.merged !== undefined) {
+      // The whole computed part as one state per group.
+      computed = `SELECT span_from AS hour, gkey AS g, ${columns(false)} FROM ${METRIC_SPANS_TABLE}
+  WHERE account_id = ${account} AND cache_key = ${bag.bind(hours.key, 'String')} AND span_from = ${h0} AND span_to = ${h1}
+    AND computed_at = ${bindInstant(bag, hours.merged)}`;
+    } else if (days) {
       // Whole days from their own rows, the hours around them from hourly rows.
       const d0 = hourOf(bag, days.from);
       const d1 = hourOf(bag, days.to);
@@ -437,6 +444,42 @@ WHERE account_id = ${account} AND cache_key = ${bag.bind(hourKey, 'String')} AND
 GROUP BY day, gkey`,
     params: bag.params,
   };
+}
+
+/**
+ * Merges a unique count's computed states of [hours.from, hours.to) (its days' rows and the
+ * hours around them) into one state per group, into metric_spans as of `computedAt`.
+ */
+export function spanFillQuery(metric: MetricDocument, accountId: string, hours: HourSpan, computedAt: number): BuiltQuery {
+  const bag = new ParamBag();
+  const account = bag.bind(accountId, 'String');
+  const state = hourState(metricSeries(metric).get('value')!, bag);
+  if (!state || !mergesSpans(metric)) throw new Error('only unique counts keep merged spans');
+  const [h0, h1] = [hourOf(bag, hours.from), hourOf(bag, hours.to)];
+  const rows = (key: string, range: string) =>
+    `SELECT gkey, n, ${state.column} FROM ${METRIC_HOURS_TABLE} FINAL WHERE account_id = ${account} AND cache_key = ${bag.bind(key, 'String')} AND (${range})`;
+  let source = rows(hours.key, `hour >= ${h0} AND hour < ${h1}`);
+  if (hours.days) {
+    const [d0, d1] = [hourOf(bag, hours.days.from), hourOf(bag, hours.days.to)];
+    source = `${rows(hours.key, `hour >= ${h0} AND hour < ${d0} OR hour >= ${d1} AND hour < ${h1}`)}
+  UNION ALL
+  ${rows(hours.days.key, `hour >= ${d0} AND hour < ${d1}`)}`;
+  }
+  return {
+    sql: `INSERT INTO ${METRIC_SPANS_TABLE} (account_id, cache_key, span_from, span_to, computed_at, gkey, n, ${state.column})
+SELECT ${account}, ${bag.bind(hours.key, 'String')}, ${h0}, ${h1}, ${bindInstant(bag, computedAt)}, gkey, sum(n), ${state.mergeState}
+FROM (
+  ${source}
+)
+GROUP BY gkey`,
+    params: bag.params,
+  };
+}
+
+/** Whether a metric's totals can read merged spans: a single unique count (its states grow with the users). */
+export function mergesSpans(metric: MetricDocument): boolean {
+  const spec = metricSeries(metric).get('value');
+  return !metric.formula && metric.type !== 'histogram' && spec?.aggregation === 'unique';
 }
 
 /** How many groups the hours of `window` hold, at most, for a metric grouped by `groupBy`. */

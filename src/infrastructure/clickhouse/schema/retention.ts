@@ -23,7 +23,7 @@ import {
  * The TTL each table keeps its rows by for RETENTION_DAYS, as ClickHouse prints it in
  * engine_full: every table the migrations create with `INTERVAL {retentionDays} DAY`
  * (test/schema-migrations.test.ts checks that none is missing). session_deltas keeps a day of
- * deltas whatever the retention, so it is not here.
+ * deltas and metric_spans a day of merged states whatever the retention, so they are not here.
  */
 export function retentionTtls(retentionDays: number): Record<string, string> {
   const days = `toIntervalDay(${retentionDays})`;

@@ -59,6 +59,8 @@ export const METRIC_HOURS_TABLE = 'metric_hours';
 export const METRIC_HOUR_MARKS_TABLE = 'metric_hour_marks';
 export const LATE_HOURS_TABLE = 'late_event_hours';
 export const LATE_HOURS_VIEW = 'late_event_hours_mv';
+/** Unique counts' states merged over a range's computed hours (migration 14). */
+export const METRIC_SPANS_TABLE = 'metric_spans';
 
 /** Dropped by a migration; named here so nothing else spells them. */
 export const OLD_DEVICE_SESSIONS_TABLE = 'device_sessions'; // the assigner's state before migration 11
@@ -99,6 +101,7 @@ export const CURRENT_OBJECTS: readonly string[] = Object.freeze([
   METRIC_HOUR_MARKS_TABLE,
   LATE_HOURS_TABLE,
   LATE_HOURS_VIEW,
+  METRIC_SPANS_TABLE,
 ]);
 
 /** The session and visitor rollups' bucket (toStartOfFifteenMinutes of the session start), in ms. */
