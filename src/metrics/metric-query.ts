@@ -192,6 +192,8 @@ interface Parts {
   aggregates: string[];
   value: string;
   tz: string;
+  /** From hourly states, for `both`: the single series' value over the whole range (its states merged). */
+  rangeValue?: string;
 }
 
 /**
@@ -300,8 +302,12 @@ function selection(metric: MetricDocument, accountId: string, groupBy: string[],
 const hourOf = (bag: ParamBag, ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
 const HOUR_OF_ROW = `toDateTime(toStartOfHour(timestamp), 'UTC')`;
 
-/** `bucketed`: the query groups by time bucket (the points); else it covers the whole range. */
-function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}, bucketed = false): Parts {
+/**
+ * `reads`: what the query computes from the rows: the points (per time bucket), the totals
+ * (over the whole range), or both at once (from hourly states whose days fall in whole buckets).
+ */
+function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}, reads: 'points' | 'totals' | 'both' = 'totals'): Parts {
+  const bucketed = reads !== 'totals';
   const { topGroups, keepOther = true, rollup: useRollup = false, windows, hours } = options;
   // Day rows stand for whole days: in a total, or where every bucket holds whole UTC days.
   const days = hours?.days && (!bucketed || hours.days.inBuckets) ? hours.days : undefined;
@@ -311,7 +317,7 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
   const wholeHours = bucketed && !folding && q.interval === 'hour';
   const wholeDays = bucketed && !folding && q.interval === 'day' && days !== undefined;
   // (A state of an approximate unique count is 2^17 cells: reading values only is much faster.)
-  const how: HourMerge = wholeHours && !days ? 'values' : wholeHours || wholeDays ? 'mixed' : 'states';
+  const how: HourMerge = wholeHours && !days && reads === 'points' ? 'values' : wholeHours || wholeDays ? 'mixed' : 'states';
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = bindInstant(bag, q.from);
@@ -329,6 +335,7 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
     i++;
   }
   const value = metric.formula ? compileFormula(parseFormula(metric.formula), (n) => aliases.get(n)!) : 's0';
+  const rangeValue = hours && reads === 'both' ? hourMergeSql(sel.series.get('value')!, bag, 'states') : undefined;
   // Hourly rows carry their group key as `g`.
   let gkey = hours && q.groupBy.length > 0 ? 'g' : sel.gkey;
   if (q.groupBy.length > 0 && topGroups) {
@@ -398,7 +405,7 @@ WHERE ${where}`;
 )
 WHERE ${where}`;
   }
-  return { bag, source, time: hours ? 'hour' : useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz };
+  return { bag, source, time: hours ? 'hour' : useRollup ? 'minute' : 'timestamp', from, to, gkey, aggregates, value, tz, rangeValue };
 }
 
 /**
@@ -548,7 +555,7 @@ LIMIT ${p.bag.bind(limit, 'UInt32')}`,
 /** Points: the value per bucket and group, zero-filled when asked (per group: sorting prefix). */
 export function pointsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}): BuiltQuery {
   const { topGroups, keepOther = true } = options;
-  const p = parts(metric, accountId, q, options, true);
+  const p = parts(metric, accountId, q, options, 'points');
   const topFilter = topGroups && !keepOther ? ` AND gkey IN ${p.bag.bind(topGroups, 'Array(String)')}` : '';
   const fill = q.fill ? ` ${withFill(q.interval, p.from, p.to, p.tz)}` : '';
   return {
@@ -558,6 +565,26 @@ export function pointsQuery(metric: MetricDocument, accountId: string, q: Metric
   GROUP BY bucket, gkey
   HAVING 1${topFilter}
   ORDER BY gkey, bucket${fill}
+)`,
+    params: p.bag.params,
+  };
+}
+
+/**
+ * A single-series metric's points and totals from its hourly states in one pass, when both read
+ * the same rows (its days fall in whole buckets, or it has none), every group and no fill:
+ * rows `{t, gkey, range, overall, value}` where `range` = 1 marks a total (of the group, or of
+ * every group when `overall` = 1). The partial and unsealed hours are read from raw events once.
+ */
+export function pointsAndTotalsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, hours: HourSpan): BuiltQuery {
+  const p = parts(metric, accountId, q, { hours }, 'both');
+  const sets = q.groupBy.length > 0 ? '(bucket, gkey), (gkey), ()' : '(bucket), ()';
+  return {
+    sql: `SELECT t, gkey, range, overall, if(range = 1, whole_range, ${p.value}) AS value FROM (
+  SELECT ${bucket(q.interval, p.time, p.tz)} AS bucket, ${p.gkey} AS gkey, ${epochMs('bucket')} AS t, grouping(bucket) AS range,
+    ${q.groupBy.length > 0 ? 'grouping(gkey)' : 'grouping(bucket)'} AS overall, ${p.aggregates.join(', ')}, ${p.rangeValue} AS whole_range
+  FROM ${p.source}
+  GROUP BY GROUPING SETS (${sets})
 )`,
     params: p.bag.params,
   };

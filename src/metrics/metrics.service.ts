@@ -13,6 +13,7 @@ import {
   GROUP_SEPARATOR,
   metricSeries,
   OTHER_GROUP,
+  pointsAndTotalsQuery,
   pointsQuery,
   rollupAnswers,
   rollupAnswersWindows,
@@ -223,12 +224,43 @@ export class MetricsService {
     const hours =
       options.rollup === false || options.hours === false || countsByRollup ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
     const source = hours ? { hours } : {};
+    const buckets = (q.to - q.from) / INTERVAL_MS[q.interval];
+    // Points and totals that read the same hourly rows come from one query (one read of the raw
+    // edges): every group's (ranked here when limited), without `fill`.
+    const together =
+      hours !== null &&
+      needsTotalsQuery &&
+      !q.fill &&
+      !(ranked && q.other) &&
+      (!ranked || buckets <= EAGER_POINTS_BUCKETS) &&
+      hours.merged === undefined &&
+      (!hours.days || hours.days.inBuckets);
+    if (together) {
+      const rows = await this.run<PointRow & { range: number; overall: number }>(pointsAndTotalsQuery(metric, accountId, q, hours));
+      const all = rows.filter((r) => Number(r.range) === 1);
+      let top: Set<string> | undefined;
+      if (ranked) {
+        const ranking = all
+          .filter((r) => Number(r.overall) !== 1)
+          .sort((a, b) => num(b.value) - num(a.value) || String(a.gkey).localeCompare(String(b.gkey)))
+          .slice(0, q.limit);
+        top = new Set(ranking.map((r) => String(r.gkey)));
+      }
+      const kept = (r: { gkey: string }) => !top || top.has(String(r.gkey));
+      const points = rows
+        .filter((r) => Number(r.range) !== 1 && kept(r))
+        .map((r) => ({ ...r, present: 1 }))
+        // (as pointsQuery orders them)
+        .sort((a, b) => (a.gkey < b.gkey ? -1 : a.gkey > b.gkey ? 1 : Number(a.t) - Number(b.t)));
+      const totals = all.filter((r) => Number(r.overall) === 1 || kept(r));
+      return this.assemble(metric, q, points, totals);
+    }
     if (ranked && needsTotalsQuery && !q.other) {
       // The totals pass ranks the groups too: two queries instead of three. From hourly states
       // (at most 1,000 groups an hour) over at most EAGER_POINTS_BUCKETS buckets, the points of
       // every group are read at the same time and the top ones kept; otherwise the points wait
       // for the ranking and are read for the top groups only.
-      const eager = hours !== null && (q.to - q.from) / INTERVAL_MS[q.interval] <= EAGER_POINTS_BUCKETS;
+      const eager = hours !== null && buckets <= EAGER_POINTS_BUCKETS;
       const [all, everyPoint] = await Promise.all([
         this.run<TotalsRow>(totalsQuery(metric, accountId, q, source)),
         eager ? this.run<PointRow>(pointsQuery(metric, accountId, q, source)) : null,
