@@ -117,6 +117,8 @@ interface HourState {
   state: string;
   merge: (condition?: string) => string;
   mergeState: string;
+  /** an empty state of the column's type: a row that needs no state carries it in a UNION */
+  empty: string;
 }
 
 function hourState(spec: SeriesSpec, bag: ParamBag): HourState | null {
@@ -125,6 +127,7 @@ function hourState(spec: SeriesSpec, bag: ParamBag): HourState | null {
   const of = (column: string, fn: string, state: string, params = '', float = true): HourState => ({
     column,
     state,
+    empty: `arrayReduce('${fn}State${params}', CAST([], 'Array(${spec.aggregation === 'unique' ? 'String' : 'Nullable(Float64)'})'))`,
     merge: (condition) => {
       const call = condition ? `${fn}MergeIf${params}(${column}, ${condition})` : `${fn}Merge${params}(${column})`;
       return float ? `toFloat64(${call})` : call;
@@ -161,12 +164,17 @@ function hourState(spec: SeriesSpec, bag: ParamBag): HourState | null {
  */
 type HourMerge = 'states' | 'values' | 'mixed';
 
-/** A single-series metric's value over rows of metric_hours (`n`, `value` and its state column). */
-function hourMergeSql(spec: SeriesSpec, bag: ParamBag, how: HourMerge): string {
+/**
+ * A single-series metric's value over rows of metric_hours (`n`, `value` and its state column),
+ * those meeting `only` when given.
+ */
+function hourMergeSql(spec: SeriesSpec, bag: ParamBag, how: HourMerge, only?: string): string {
   const state = hourState(spec, bag);
-  if (!state) return 'toFloat64(sum(n))';
-  if (how === 'values') return 'any(value)';
-  return how === 'mixed' ? `if(countIf(whole = 1) > 0, anyIf(value, whole = 1), ${state.merge('whole = 0')})` : state.merge();
+  const and = (condition: string) => (only ? `${condition} AND ${only}` : condition);
+  if (!state) return only ? `toFloat64(sumIf(n, ${only}))` : 'toFloat64(sum(n))';
+  if (how === 'values') return only ? `anyIf(value, ${only})` : 'any(value)';
+  if (how === 'mixed') return `if(countIf(${and('whole = 1')}) > 0, anyIf(value, ${and('whole = 1')}), ${state.merge(and('whole = 0'))})`;
+  return state.merge(only);
 }
 
 function seriesCondition(spec: SeriesSpec, bag: ParamBag): string {
@@ -302,6 +310,87 @@ function selection(metric: MetricDocument, accountId: string, groupBy: string[],
 const hourOf = (bag: ParamBag, ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
 const HOUR_OF_ROW = `toDateTime(toStartOfHour(timestamp), 'UTC')`;
 
+/** One part of the rows a query from hourly states reads, and what it serves. */
+interface HourRows {
+  /** SELECT … FROM …, given its columns after `hour, g` */
+  select: (columns: string) => string;
+  points: boolean;
+  totals: boolean;
+  /** each row is its bucket's only one (in the points) */
+  whole: boolean;
+  raw?: boolean;
+}
+
+/**
+ * The rows of a query from hourly states: the computed hours (or whole days, or the range's
+ * merged states) from metric_hours and metric_spans, the rest of the range (partial and
+ * unsealed hours) from raw rows turned into the same states. Each part is read where the points
+ * or the totals need it; read for both (`reads` = 'both'), its rows say which (`fp`, `ft`).
+ */
+function hourRows(
+  sel: Selection,
+  bag: ParamBag,
+  hours: HourSpan,
+  o: { reads: 'points' | 'totals' | 'both'; how: HourMerge; wholeHours: boolean; wholeDays: boolean; from: string; to: string },
+): string {
+  const { account, byName, where } = sel;
+  const spec = sel.series.get('value')!;
+  const state = hourState(spec, bag);
+  const { days, merged } = hours;
+  const daysInPoints = days?.inBuckets === true;
+  const stored = (table: string, time: string, key: string, range: string) => (columns: string) =>
+    `SELECT ${time} AS hour, gkey AS g, ${columns} FROM ${table}${table === METRIC_HOURS_TABLE ? ' FINAL' : ''}
+  WHERE account_id = ${account} AND cache_key = ${bag.bind(key, 'String')} AND (${range})`;
+  const hoursOf = (range: string) => stored(METRIC_HOURS_TABLE, 'hour', hours.key, range);
+  const [h0, h1] = [hourOf(bag, hours.from), hourOf(bag, hours.to)];
+  const parts: HourRows[] = [];
+  if (days) {
+    const [d0, d1] = [hourOf(bag, days.from), hourOf(bag, days.to)];
+    parts.push(
+      { select: hoursOf(`hour >= ${d0} AND hour < ${d1}`), points: !daysInPoints, totals: false, whole: o.wholeHours },
+      { select: hoursOf(`hour >= ${h0} AND hour < ${d0} OR hour >= ${d1} AND hour < ${h1}`), points: true, totals: merged === undefined, whole: o.wholeHours },
+      { select: stored(METRIC_HOURS_TABLE, 'hour', days.key, `hour >= ${d0} AND hour < ${d1}`), points: daysInPoints, totals: merged === undefined, whole: o.wholeDays },
+    );
+  } else {
+    parts.push({ select: hoursOf(`hour >= ${h0} AND hour < ${h1}`), points: true, totals: merged === undefined, whole: o.wholeHours });
+  }
+  if (merged !== undefined) {
+    // The computed part of the range as one state per group.
+    const span = `span_from = ${h0} AND span_to = ${h1} AND computed_at = ${bindInstant(bag, merged)}`;
+    parts.push({ select: stored(METRIC_SPANS_TABLE, 'span_from', hours.key, span), points: false, totals: true, whole: false });
+  }
+  const edges = `${inRange('timestamp', o.from, bindInstant(bag, hours.from))} OR ${inRange('timestamp', bindInstant(bag, hours.to), o.to)}`;
+  parts.push({
+    select: (columns) => `SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, ${columns}
+  FROM events
+  PREWHERE account_id = ${account} AND (${edges})${byName} AND is_bot = 0
+  WHERE ${where}
+  GROUP BY hour, g`,
+    points: true,
+    totals: true,
+    whole: o.wholeHours,
+    raw: true,
+  });
+  const read = parts.filter((r) => (o.reads !== 'totals' && r.points) || (o.reads !== 'points' && r.totals));
+  const inPoints = (r: HourRows) => o.reads !== 'totals' && r.points;
+  const inTotals = (r: HourRows) => o.reads !== 'points' && r.totals;
+  // Points read a state unless they read stored values; totals always do.
+  const needsState = (r: HourRows) => state !== null && (inTotals(r) || (inPoints(r) && (o.how === 'states' || (o.how === 'mixed' && !r.whole))));
+  const withState = read.some(needsState);
+  const withValue = o.reads !== 'totals' && o.how !== 'states';
+  const columns = (r: HourRows) => {
+    const c = [r.raw ? 'count() AS n' : 'n'];
+    if (withState) c.push(!needsState(r) ? `${state!.empty} AS ${state!.column}` : r.raw ? `${state!.state} AS ${state!.column}` : state!.column);
+    if (withValue) c.push(!inPoints(r) ? 'CAST(NULL, \'Nullable(Float64)\') AS value' : r.raw ? `${aggregateSql(spec, '1', bag, false)} AS value` : 'value');
+    if (o.reads !== 'totals' && o.how === 'mixed') c.push(`${Number(r.whole)} AS whole`);
+    if (o.reads === 'both') c.push(`${Number(inPoints(r))} AS fp`, `${Number(inTotals(r))} AS ft`);
+    return c.join(', ');
+  };
+  return `(
+  ${read.map((r) => r.select(columns(r))).join('\n  UNION ALL\n  ')}
+)`;
+}
+
 /**
  * `reads`: what the query computes from the rows: the points (per time bucket), the totals
  * (over the whole range), or both at once (from hourly states whose days fall in whole buckets).
@@ -309,15 +398,16 @@ const HOUR_OF_ROW = `toDateTime(toStartOfHour(timestamp), 'UTC')`;
 function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}, reads: 'points' | 'totals' | 'both' = 'totals'): Parts {
   const bucketed = reads !== 'totals';
   const { topGroups, keepOther = true, rollup: useRollup = false, windows, hours } = options;
-  // Day rows stand for whole days: in a total, or where every bucket holds whole UTC days.
-  const days = hours?.days && (!bucketed || hours.days.inBuckets) ? hours.days : undefined;
+  // Day rows stand for whole days: in a total, and in points whose buckets hold whole UTC days.
+  const daysInBuckets = hours?.days?.inBuckets === true;
   // Rows alone in their bucket and group: every row (hourly rows and raw rows grouped by hour) in
   // an hourly series; day rows in a daily one. Not where the groups after the top ones fold into "other".
   const folding = q.groupBy.length > 0 && topGroups !== undefined && keepOther;
   const wholeHours = bucketed && !folding && q.interval === 'hour';
-  const wholeDays = bucketed && !folding && q.interval === 'day' && days !== undefined;
-  // (A state of an approximate unique count is 2^17 cells: reading values only is much faster.)
-  const how: HourMerge = wholeHours && !days && reads === 'points' ? 'values' : wholeHours || wholeDays ? 'mixed' : 'states';
+  const wholeDays = bucketed && !folding && q.interval === 'day' && daysInBuckets;
+  // How the points merge (a state of an approximate unique count is 2^17 cells: reading values
+  // only is much faster); totals merge states.
+  const how: HourMerge = wholeHours && !daysInBuckets ? 'values' : wholeHours || wholeDays ? 'mixed' : 'states';
   const bag = new ParamBag();
   const tz = bag.bind(q.timezone, 'String');
   const from = bindInstant(bag, q.from);
@@ -330,12 +420,12 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
   for (const [name, spec] of sel.series) {
     const alias = `s${i}`;
     aliases.set(name, alias);
-    const sql = hours ? hourMergeSql(spec, bag, how) : aggregateSql(spec, sel.conditions[i]!, bag, useRollup);
+    const sql = !hours ? aggregateSql(spec, sel.conditions[i]!, bag, useRollup) : reads === 'totals' ? hourMergeSql(spec, bag, 'states') : hourMergeSql(spec, bag, how, reads === 'both' ? 'fp = 1' : undefined);
     aggregates.push(`${sql} AS ${alias}`);
     i++;
   }
   const value = metric.formula ? compileFormula(parseFormula(metric.formula), (n) => aliases.get(n)!) : 's0';
-  const rangeValue = hours && reads === 'both' ? hourMergeSql(sel.series.get('value')!, bag, 'states') : undefined;
+  const rangeValue = hours && reads === 'both' ? hourMergeSql(sel.series.get('value')!, bag, 'states', 'ft = 1') : undefined;
   // Hourly rows carry their group key as `g`.
   let gkey = hours && q.groupBy.length > 0 ? 'g' : sel.gkey;
   if (q.groupBy.length > 0 && topGroups) {
@@ -348,43 +438,7 @@ function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, op
 PREWHERE ${rawRange}${byName} AND is_bot = 0
 WHERE ${where}`;
   if (hours) {
-    // The computed hours from metric_hours, the rest of the range (partial and unsealed hours)
-    // from raw rows turned into the same states.
-    const spec = sel.series.get('value')!;
-    const state = hourState(spec, bag);
-    const withState = state !== null && how !== 'values';
-    const columns = (whole: boolean) =>
-      `n${withState ? `, ${state.column}` : ''}${how === 'values' ? ', value' : how === 'mixed' ? `, value, ${Number(whole)} AS whole` : ''}`;
-    const stored = (key: string, range: string, whole: boolean) =>
-      `SELECT hour, gkey AS g, ${columns(whole)} FROM ${METRIC_HOURS_TABLE} FINAL
-  WHERE account_id = ${account} AND cache_key = ${bag.bind(key, 'String')} AND (${range})`;
-    const h0 = hourOf(bag, hours.from);
-    const h1 = hourOf(bag, hours.to);
-    let computed = stored(hours.key, `hour >= ${h0} AND hour < ${h1}`, wholeHours);
-    if (!bucketed && hours.merged !== undefined) {
-      // The whole computed part as one state per group.
-      computed = `SELECT span_from AS hour, gkey AS g, ${columns(false)} FROM ${METRIC_SPANS_TABLE}
-  WHERE account_id = ${account} AND cache_key = ${bag.bind(hours.key, 'String')} AND span_from = ${h0} AND span_to = ${h1}
-    AND computed_at = ${bindInstant(bag, hours.merged)}`;
-    } else if (days) {
-      // Whole days from their own rows, the hours around them from hourly rows.
-      const d0 = hourOf(bag, days.from);
-      const d1 = hourOf(bag, days.to);
-      computed = `${stored(hours.key, `hour >= ${h0} AND hour < ${d0} OR hour >= ${d1} AND hour < ${h1}`, wholeHours)}
-  UNION ALL
-  ${stored(days.key, `hour >= ${d0} AND hour < ${d1}`, wholeDays)}`;
-    }
-    const edges = `${inRange('timestamp', from, bindInstant(bag, hours.from))} OR ${inRange('timestamp', bindInstant(bag, hours.to), to)}`;
-    const rawValue = how === 'states' ? '' : `, ${aggregateSql(spec, '1', bag, false)} AS value${how === 'mixed' ? `, ${Number(wholeHours)} AS whole` : ''}`;
-    source = `(
-  ${computed}
-  UNION ALL
-  SELECT ${HOUR_OF_ROW} AS hour, ${sel.gkey} AS g, count() AS n${withState ? `, ${state.state} AS ${state.column}` : ''}${rawValue}
-  FROM events
-  PREWHERE account_id = ${account} AND (${edges})${byName} AND is_bot = 0
-  WHERE ${where}
-  GROUP BY hour, g
-)`;
+    source = hourRows(sel, bag, hours, { reads, how, wholeHours, wholeDays, from, to });
   } else if (useRollup && ranges) {
     // Whole-minute windows: the rollup alone answers them.
     const minute = (ms: number) => `toDateTime(${bag.bind(Math.floor(ms / 1000), 'Int64')}, 'UTC')`;
@@ -571,18 +625,19 @@ export function pointsQuery(metric: MetricDocument, accountId: string, q: Metric
 }
 
 /**
- * A single-series metric's points and totals from its hourly states in one pass, when both read
- * the same rows (its days fall in whole buckets, or it has none), every group and no fill:
- * rows `{t, gkey, range, overall, value}` where `range` = 1 marks a total (of the group, or of
- * every group when `overall` = 1). The partial and unsealed hours are read from raw events once.
+ * A single-series metric's points and totals from its hourly states in one pass, every group
+ * and no fill: rows `{t, gkey, range, overall, in_points, value}` where `range` = 1 marks a total
+ * (of the group, or of every group when `overall` = 1), and a point with `in_points` = 0 is none
+ * (a bucket of rows only the totals read). The partial and unsealed hours are read from raw
+ * events once.
  */
 export function pointsAndTotalsQuery(metric: MetricDocument, accountId: string, q: MetricDataQuery, hours: HourSpan): BuiltQuery {
   const p = parts(metric, accountId, q, { hours }, 'both');
   const sets = q.groupBy.length > 0 ? '(bucket, gkey), (gkey), ()' : '(bucket), ()';
   return {
-    sql: `SELECT t, gkey, range, overall, if(range = 1, whole_range, ${p.value}) AS value FROM (
+    sql: `SELECT t, gkey, range, overall, in_points, if(range = 1, whole_range, ${p.value}) AS value FROM (
   SELECT ${bucket(q.interval, p.time, p.tz)} AS bucket, ${p.gkey} AS gkey, ${epochMs('bucket')} AS t, grouping(bucket) AS range,
-    ${q.groupBy.length > 0 ? 'grouping(gkey)' : 'grouping(bucket)'} AS overall, ${p.aggregates.join(', ')}, ${p.rangeValue} AS whole_range
+    ${q.groupBy.length > 0 ? 'grouping(gkey)' : 'grouping(bucket)'} AS overall, countIf(fp = 1) AS in_points, ${p.aggregates.join(', ')}, ${p.rangeValue} AS whole_range
   FROM ${p.source}
   GROUP BY GROUPING SETS (${sets})
 )`,

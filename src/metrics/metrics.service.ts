@@ -225,18 +225,11 @@ export class MetricsService {
       options.rollup === false || options.hours === false || countsByRollup ? null : await this.hours.span(metric, accountId, q).catch((err) => this.failed(err));
     const source = hours ? { hours } : {};
     const buckets = (q.to - q.from) / INTERVAL_MS[q.interval];
-    // Points and totals that read the same hourly rows come from one query (one read of the raw
-    // edges): every group's (ranked here when limited), without `fill`.
-    const together =
-      hours !== null &&
-      needsTotalsQuery &&
-      !q.fill &&
-      !(ranked && q.other) &&
-      (!ranked || buckets <= EAGER_POINTS_BUCKETS) &&
-      hours.merged === undefined &&
-      (!hours.days || hours.days.inBuckets);
+    // From hourly states, points and totals come from one query (one read of the raw edges):
+    // every group's (ranked here when limited), without `fill`.
+    const together = hours !== null && needsTotalsQuery && !q.fill && !(ranked && q.other) && (!ranked || buckets <= EAGER_POINTS_BUCKETS);
     if (together) {
-      const rows = await this.run<PointRow & { range: number; overall: number }>(pointsAndTotalsQuery(metric, accountId, q, hours));
+      const rows = await this.run<PointRow & { range: number; overall: number; in_points: number }>(pointsAndTotalsQuery(metric, accountId, q, hours));
       const all = rows.filter((r) => Number(r.range) === 1);
       let top: Set<string> | undefined;
       if (ranked) {
@@ -248,7 +241,8 @@ export class MetricsService {
       }
       const kept = (r: { gkey: string }) => !top || top.has(String(r.gkey));
       const points = rows
-        .filter((r) => Number(r.range) !== 1 && kept(r))
+        // (a bucket of rows read for the totals only, a day or the merged range, is no point)
+        .filter((r) => Number(r.range) !== 1 && Number(r.in_points) > 0 && kept(r))
         .map((r) => ({ ...r, present: 1 }))
         // (as pointsQuery orders them)
         .sort((a, b) => (a.gkey < b.gkey ? -1 : a.gkey > b.gkey ? 1 : Number(a.t) - Number(b.t)));
