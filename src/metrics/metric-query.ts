@@ -393,7 +393,7 @@ function hourRows(
 
 /**
  * `reads`: what the query computes from the rows: the points (per time bucket), the totals
- * (over the whole range), or both at once (from hourly states whose days fall in whole buckets).
+ * (over the whole range), or both at once (from hourly states: `rangeValue` is the total).
  */
 function parts(metric: MetricDocument, accountId: string, q: MetricDataQuery, options: QueryOptions = {}, reads: 'points' | 'totals' | 'both' = 'totals'): Parts {
   const bucketed = reads !== 'totals';
