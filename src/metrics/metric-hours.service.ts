@@ -47,7 +47,9 @@ const ASKED_RANGES = 10_000;
  * The whole UTC days of a computed range also get a row per group (under their own key,
  * `dayKey`) merging their hours: a total over a week merges 7 states instead of 168 (bench/metrics:
  * exact unique users 22 against 57 ms, approximate 4 against 38 ms). A day is merged again when
- * one of its hours is computed again.
+ * one of its hours is computed again. A unique count's range asked again gets its computed
+ * states merged per group once (metric_spans, marked under `spanKey`): its total then merges
+ * one state, not a state a day (exact users over a week: ~100,000 hash insertions, not ~900,000).
  */
 @Injectable()
 export class MetricHoursService {
@@ -139,8 +141,8 @@ export class MetricHoursService {
   private async fill(metric: MetricDocument, accountId: string, groupBy: string[], span: HourSpan, merge: boolean, now: number): Promise<number | undefined> {
     const { key, from, to } = span;
     const days = dayKey(key);
-    const merged = spanKey(key, to);
-    const range = { a: accountId, k: key, d: days, s: merged, from: from / 1000, to: to / 1000 };
+    const spanMarkKey = spanKey(key, to);
+    const range = { a: accountId, k: key, d: days, s: spanMarkKey, from: from / 1000, to: to / 1000 };
     const [marks, late] = await Promise.all([
       this.store.query<{ k: string; h: number; seen: number; c: number }>(
         `SELECT cache_key AS k, toUnixTimestamp(hour) * 1000 AS h, late_rows AS seen, toUnixTimestamp64Milli(computed_at) AS c FROM ${METRIC_HOUR_MARKS_TABLE} FINAL
@@ -154,8 +156,8 @@ export class MetricHoursService {
         range,
       ),
     ]);
-    const spanMark = marks.find((m) => m.k === merged && Number(m.h) === from);
-    const seen = new Map<string, number>(marks.filter((m) => m.k !== merged).map((m) => [`${m.k === key ? 'h' : 'd'}${Number(m.h)}`, Number(m.seen)]));
+    const spanMark = marks.find((m) => m.k === spanMarkKey && Number(m.h) === from);
+    const seen = new Map<string, number>(marks.filter((m) => m.k !== spanMarkKey).map((m) => [`${m.k === key ? 'h' : 'd'}${Number(m.h)}`, Number(m.seen)]));
     const lateRows = new Map(late.map((l) => [Number(l.h), Number(l.rows)]));
     const missing: number[] = [];
     let refilled = 0;
